@@ -1,0 +1,134 @@
+package kvstore.app;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import kvstore.core.NodeSettings;
+import kvstore.follower.FollowerVerticle;
+import kvstore.leader.LeaderVerticle;
+import kvstore.storage.CorruptLogException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.nio.file.AccessDeniedException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one entry point of the jar (SPEC.md sections 1 and 9): a role (embedded default, leader,
+ * follower), {@code help}, or a client verb. Exit codes: 0 ok or clean stop (SIGTERM, Ctrl-C),
+ * 1 a runtime error (port in use, unreadable data directory, corrupt config or log), 2 bad usage;
+ * the client adds 3 for an unreachable leader.
+ */
+public final class Main {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.setProperty("vertx.disableDnsResolver", System.getProperty("vertx.disableDnsResolver", "true"));
+        Config.Command cmd;
+        try {
+            cmd = Config.parse(args, System.getenv());
+        } catch (UsageException e) {
+            System.err.println("kvstore: " + e.getMessage());
+            System.err.print(Usage.TEXT);
+            System.exit(2);
+            return;
+        } catch (ConfigException e) {
+            System.err.println("kvstore: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        switch (cmd.verb()) {
+            case "help" -> {
+                System.out.print(Usage.TEXT);
+                System.exit(0);
+            }
+            case "get", "put", "del", "status" -> System.exit(Cli.run(cmd.verb(), cmd.words(), cmd.leaderUrl(), System.getenv()));
+            case "embedded" -> runServer(cmd.settings(), true);
+            default -> runServer(cmd.settings(), false);
+        }
+    }
+
+    private static void runServer(NodeSettings s, boolean embedded) {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+        Node node = embedded ? new EmbeddedCluster(vertx, s) : new SingleNode(vertx, s);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable shutdown = () -> {
+            LOG.info("stopping");
+            try {
+                node.stop().await(20, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("stop did not finish cleanly: {}", e.toString());
+            }
+            try {
+                vertx.close().await(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // exiting anyway
+            }
+            stopped.countDown();
+            Runtime.getRuntime().halt(0);
+        };
+        Signals.onTerminate(() -> new Thread(shutdown, "kvstore-shutdown").start());
+        try {
+            node.start().await(5, TimeUnit.MINUTES);
+        } catch (Throwable e) {
+            System.err.println("kvstore: " + startFailure(e, s));
+            System.err.flush();
+            Runtime.getRuntime().halt(1);
+        }
+        if (embedded) ((EmbeddedCluster) node).console(System.in, System.out, shutdown);
+        try {
+            stopped.await();
+        } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One line that says why a node could not start. */
+    static String startFailure(Throwable e, NodeSettings s) {
+        Throwable c = e;
+        while (c.getCause() != null && !(c instanceof BindException) && !(c instanceof CorruptLogException)) c = c.getCause();
+        if (c instanceof BindException || (c.getMessage() != null && c.getMessage().contains("Address already in use"))) {
+            return "cannot listen on " + s.host() + ":" + s.port() + ": address already in use";
+        }
+        if (c instanceof CorruptLogException) return c.getMessage();
+        if (c instanceof AccessDeniedException) return "data directory not accessible: " + c.getMessage();
+        if (c instanceof IOException) return c.getMessage();
+        return "start failed: " + c;
+    }
+
+    /** Something that starts and stops: one node, or the embedded cluster. */
+    interface Node {
+        Future<?> start();
+
+        Future<?> stop();
+    }
+
+    /** A leader or a follower in its own process. */
+    static final class SingleNode implements Node {
+        private final Vertx vertx;
+        private final NodeSettings settings;
+        private String deployment;
+
+        SingleNode(Vertx vertx, NodeSettings settings) {
+            this.vertx = vertx;
+            this.settings = settings;
+        }
+
+        @Override
+        public Future<?> start() {
+            var verticle = settings.role().equals("leader") ? new LeaderVerticle(settings) : new FollowerVerticle(settings);
+            return vertx.deployVerticle(verticle, new DeploymentOptions()).map(id -> deployment = id);
+        }
+
+        @Override
+        public Future<?> stop() {
+            return deployment == null ? Future.succeededFuture() : vertx.undeploy(deployment);
+        }
+    }
+}

@@ -1,0 +1,307 @@
+package kvstore.core.tpc;
+
+import kvstore.core.Errors;
+import kvstore.core.KeyRequest;
+import kvstore.core.Keys;
+import kvstore.core.Op;
+import kvstore.core.TxId;
+import kvstore.core.log.LogRecord;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A follower's side of two-phase commit (PROTOCOL.md, "Write path" steps 2 and 6, and "Manual
+ * slot"), with no I/O: it decides votes and outcomes and says which records must be appended.
+ *
+ * <p>Every change goes through {@link #apply(LogRecord)}, both live (right after the record is
+ * made, before it is durable) and during recovery (replaying the log), so a restarted follower
+ * rebuilds exactly the state it had. The caller's rule is "persist before you speak": a
+ * {@link Step}'s reply may only be sent once every record appended so far is durable.
+ *
+ * <p>Invariants: a key is locked by at most one prepared transaction; a prepared tx locks its
+ * key until its COMMIT or ABORT; at most one manual (hand-driven, tx-less) transaction at a time;
+ * the committed map changes only by applying a COMMIT of a prepared write.
+ */
+public final class Participant implements kvstore.core.log.LogState {
+
+    /** How many decided tx ids we keep, so duplicate phase-2 messages are answered truthfully. */
+    public static final int DECIDED_RETAINED = 100_000;
+    /** Bound on prepared transactions: a leader never has more in flight than this. */
+    public static final int MAX_PREPARED = 100_000;
+    public static final int MAX_CHANGED_BY_HAND = 10_000;
+    public static final long MANUAL_TIMEOUT_MILLIS = 60_000;
+
+    /** A prepared transaction: its key is locked until it is decided. */
+    public record Prepared(TxId tx, long epoch, String key, Op op, byte[] value, long sinceMillis) {}
+
+    /** What to answer and what to append first (possibly nothing). */
+    public record Step(int status, String body, List<LogRecord> records) {
+        static Step of(int status, String body) { return new Step(status, body, List.of()); }
+        static Step of(int status, String body, LogRecord... records) { return new Step(status, body, List.of(records)); }
+        Step with(LogRecord first) {
+            if (first == null) return this;
+            List<LogRecord> r = new ArrayList<>(records.size() + 1);
+            r.add(first);
+            r.addAll(records);
+            return new Step(status, body, r);
+        }
+    }
+
+    /** The answer to a read. */
+    public enum ReadResult { VALUE, NO_KEY, PENDING }
+
+    private long epoch;
+    private final TreeMap<String, byte[]> data = new TreeMap<>(Keys.UTF8_ORDER);
+    private final LinkedHashMap<TxId, Prepared> prepared = new LinkedHashMap<>();
+    private final HashMap<String, TxId> locks = new HashMap<>();
+    private TxId manual;
+    private long lastManualSeq;
+    private final DecidedIds decided = new DecidedIds(DECIDED_RETAINED);
+    private final LinkedHashSet<String> changedByHand = new LinkedHashSet<>();
+
+    /* --- Live requests --- */
+
+    /**
+     * Checks a leader message's epoch. Returns null to go on (with the epoch record to append,
+     * if the epoch is new, via {@link #pendingEpochRecord}), or a 409 step.
+     */
+    private Step checkEpoch(long msgEpoch, LogRecord[] epochRecord) {
+        if (msgEpoch < epoch) return Step.of(409, Errors.STALE_LEADER);
+        if (msgEpoch > epoch) {
+            LogRecord r = new LogRecord.Epoch(msgEpoch);
+            apply(r);
+            epochRecord[0] = r;
+        }
+        return null;
+    }
+
+    /** A leader message that carries only an epoch (a read or a health check). */
+    public Step observeEpoch(long msgEpoch) {
+        LogRecord[] rec = new LogRecord[1];
+        Step stale = checkEpoch(msgEpoch, rec);
+        if (stale != null) return stale;
+        return Step.of(200, "").with(rec[0]);
+    }
+
+    /** Phase 1 (PUT or DELETE), from the leader (with tx) or by hand (without). */
+    public Step prepare(KeyRequest req, long nowMillis) {
+        LogRecord[] rec = new LogRecord[1];
+        TxId tx = req.tx();
+        if (tx != null) {
+            Step stale = checkEpoch(req.epoch(), rec);
+            if (stale != null) return stale;
+        }
+        return vote(req, tx, nowMillis).with(rec[0]);
+    }
+
+    private Step vote(KeyRequest req, TxId tx, long nowMillis) {
+        TxId holder = locks.get(req.key());
+        if (holder != null) {
+            if (holder.equals(tx)) return Step.of(202, Errors.VOTE_COMMIT); // a repeated prepare
+            return Step.of(500, Errors.UNABLE);
+        }
+        if (tx == null && manual != null) return Step.of(500, Errors.UNABLE);
+        if (tx != null && (prepared.containsKey(tx) || decided.get(tx) != null)) return Step.of(500, Errors.UNABLE);
+        if (req.op() == Op.DELETE && !data.containsKey(req.key())) return Step.of(500, Errors.NO_KEY);
+        if (prepared.size() >= MAX_PREPARED) return Step.of(500, Errors.UNABLE);
+        if (tx == null) tx = new TxId(0, Math.max(lastManualSeq + 1, nowMillis));
+        LogRecord r = new LogRecord.Prepare(tx, Math.max(req.epoch(), 0), req.key(), req.op(),
+                req.op() == Op.PUT ? req.value().getBytes(StandardCharsets.UTF_8) : null, nowMillis);
+        apply(r);
+        return Step.of(202, Errors.VOTE_COMMIT, r);
+    }
+
+    /** Phase 2, commit. {@code tx} null means the manual slot; {@code msgEpoch} -1 means by hand. */
+    public Step commit(TxId tx, long msgEpoch) {
+        LogRecord[] rec = new LogRecord[1];
+        if (tx != null) {
+            Step stale = checkEpoch(msgEpoch, rec);
+            if (stale != null) return stale;
+        } else {
+            tx = manual;
+            if (tx == null) return Step.of(500, Errors.UNABLE);
+        }
+        Step s;
+        if (prepared.containsKey(tx)) {
+            LogRecord r = new LogRecord.Commit(tx);
+            apply(r);
+            s = Step.of(204, "", r);
+        } else {
+            Boolean d = decided.get(tx);
+            // Never a silent 204 for a tx we never prepared: that would hide a lost yes vote.
+            s = Boolean.TRUE.equals(d) ? Step.of(204, "") : Step.of(500, Errors.UNABLE);
+        }
+        return s.with(rec[0]);
+    }
+
+    /** Phase 2, abort. Unknown transactions are presumed aborted (204). */
+    public Step abort(TxId tx, long msgEpoch) {
+        LogRecord[] rec = new LogRecord[1];
+        if (tx != null) {
+            Step stale = checkEpoch(msgEpoch, rec);
+            if (stale != null) return stale;
+        } else {
+            tx = manual;
+            if (tx == null) return Step.of(204, "");
+        }
+        Step s;
+        if (prepared.containsKey(tx)) {
+            LogRecord r = new LogRecord.Abort(tx);
+            apply(r);
+            s = Step.of(204, "", r);
+        } else {
+            s = Boolean.TRUE.equals(decided.get(tx)) ? Step.of(500, Errors.UNABLE) : Step.of(204, "");
+        }
+        return s.with(rec[0]);
+    }
+
+    /**
+     * A read of the committed state. A leader's read ({@code fromLeader}) of a key held by a
+     * prepared transaction is {@link ReadResult#PENDING}: its value may be about to change.
+     */
+    public ReadResult read(String key, boolean fromLeader) {
+        if (fromLeader && locks.containsKey(key)) return ReadResult.PENDING;
+        return data.containsKey(key) ? ReadResult.VALUE : ReadResult.NO_KEY;
+    }
+
+    public byte[] value(String key) {
+        return data.get(key);
+    }
+
+    /** The manual slot's abort record if its prepare is older than the timeout, else null. */
+    public LogRecord expireManual(long nowMillis) {
+        if (manual == null) return null;
+        Prepared p = prepared.get(manual);
+        if (p == null || nowMillis - p.sinceMillis() < MANUAL_TIMEOUT_MILLIS) return null;
+        LogRecord r = new LogRecord.Abort(manual);
+        apply(r);
+        return r;
+    }
+
+    /* --- State changes, live and in recovery --- */
+
+    /**
+     * Applies one record. Throws {@link IllegalStateException} for a record that cannot follow
+     * the state so far (a COMMIT of a tx never prepared): that is a damaged or foreign log.
+     */
+    @Override
+    public void apply(LogRecord r) {
+        if (r instanceof LogRecord.Prepare p) {
+            if (locks.containsKey(p.key())) throw new IllegalStateException("PREPARE " + p.tx() + " of a locked key");
+            Prepared pr = new Prepared(p.tx(), p.epoch(), p.key(), p.op(), p.value(), p.sinceMillis());
+            prepared.put(p.tx(), pr);
+            locks.put(p.key(), p.tx());
+            if (p.tx().isManual()) {
+                manual = p.tx();
+                lastManualSeq = Math.max(lastManualSeq, p.tx().seq());
+            }
+        } else if (r instanceof LogRecord.Commit c) {
+            Prepared p = decide(c.tx(), true);
+            if (p.op() == Op.PUT) data.put(p.key(), p.value());
+            else data.remove(p.key());
+            if (p.tx().isManual()) {
+                changedByHand.remove(p.key());
+                changedByHand.add(p.key());
+                if (changedByHand.size() > MAX_CHANGED_BY_HAND) {
+                    Iterator<String> it = changedByHand.iterator();
+                    it.next();
+                    it.remove();
+                }
+            }
+        } else if (r instanceof LogRecord.Abort a) {
+            decide(a.tx(), false);
+        } else if (r instanceof LogRecord.Epoch e) {
+            epoch = Math.max(epoch, e.epoch());
+        } else if (r instanceof LogRecord.Data d) {
+            data.put(d.key(), d.value());
+        } else if (r instanceof LogRecord.Decided d) {
+            decided.put(d.tx(), d.committed());
+            if (d.tx().isManual()) lastManualSeq = Math.max(lastManualSeq, d.tx().seq());
+        } else if (r instanceof LogRecord.Hand h) {
+            changedByHand.add(h.key());
+        } else {
+            throw new IllegalStateException("a follower log cannot hold " + r.getClass().getSimpleName());
+        }
+    }
+
+    private Prepared decide(TxId tx, boolean commit) {
+        Prepared p = prepared.remove(tx);
+        if (p == null) throw new IllegalStateException((commit ? "COMMIT " : "ABORT ") + tx + " of a tx never prepared");
+        locks.remove(p.key());
+        if (tx.equals(manual)) manual = null;
+        decided.put(tx, commit);
+        return p;
+    }
+
+    /** The whole state as records, for a snapshot. Applying them to a fresh Participant rebuilds it. */
+    @Override
+    public List<LogRecord> snapshotRecords() {
+        List<LogRecord> out = new ArrayList<>(data.size() + prepared.size() + decided.size() + 1);
+        out.add(new LogRecord.Epoch(epoch));
+        for (Map.Entry<String, byte[]> e : data.entrySet()) out.add(new LogRecord.Data(e.getKey(), e.getValue()));
+        decided.forEach((tx, c) -> out.add(new LogRecord.Decided(tx, c)));
+        for (Prepared p : prepared.values()) {
+            out.add(new LogRecord.Prepare(p.tx(), p.epoch(), p.key(), p.op(), p.value(), p.sinceMillis()));
+        }
+        for (String k : changedByHand) out.add(new LogRecord.Hand(k));
+        return out;
+    }
+
+    /* --- Views for status pages and the leader --- */
+
+    public long epoch() { return epoch; }
+
+    public int keyCount() { return data.size(); }
+
+    public TreeMap<String, byte[]> data() { return data; }
+
+    public Collection<Prepared> prepared() { return Collections.unmodifiableCollection(prepared.values()); }
+
+    /** The leader's prepared transactions (not the manual slot's), for its recovery. */
+    public List<Prepared> preparedByLeaders() {
+        List<Prepared> out = new ArrayList<>();
+        for (Prepared p : prepared.values()) if (!p.tx().isManual()) out.add(p);
+        return out;
+    }
+
+    public Prepared manual() { return manual == null ? null : prepared.get(manual); }
+
+    public Collection<String> changedByHand() { return Collections.unmodifiableCollection(changedByHand); }
+
+    public Boolean decidedOutcome(TxId tx) { return decided.get(tx); }
+
+    /** A bounded memory of decided tx ids, oldest forgotten first. */
+    static final class DecidedIds {
+        private final int capacity;
+        private final HashMap<TxId, Boolean> map = new HashMap<>();
+        private final ArrayDeque<TxId> order = new ArrayDeque<>();
+
+        DecidedIds(int capacity) { this.capacity = capacity; }
+
+        Boolean get(TxId tx) { return map.get(tx); }
+
+        void put(TxId tx, boolean committed) {
+            if (map.put(tx, committed) == null) {
+                order.addLast(tx);
+                if (order.size() > capacity) map.remove(order.removeFirst());
+            }
+        }
+
+        int size() { return map.size(); }
+
+        void forEach(java.util.function.BiConsumer<TxId, Boolean> f) {
+            for (TxId tx : order) f.accept(tx, map.get(tx));
+        }
+    }
+}

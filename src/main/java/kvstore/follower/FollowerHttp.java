@@ -1,0 +1,214 @@
+package kvstore.follower;
+
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import kvstore.core.Errors;
+import kvstore.core.KeyRequest;
+import kvstore.core.Keys;
+import kvstore.core.NodeSettings;
+import kvstore.core.Op;
+import kvstore.core.Params;
+import kvstore.core.TxId;
+import kvstore.core.tpc.Participant;
+import kvstore.fault.FaultPoints;
+import kvstore.http.Guard;
+import kvstore.http.Replies;
+import kvstore.http.StaticFiles;
+import kvstore.http.KeysQuery;
+
+import java.util.ArrayList;
+
+/**
+ * A follower's HTTP API: the participant API of SPEC.md section 3 (the seed's, plus {@code tx}
+ * and {@code epoch}), the leader's health check, and the views every node has. Parsing and
+ * validation happen here; every decision is the {@link Participant}'s.
+ *
+ * <p>With a cluster secret, everything but the page, static files and {@code /api/health}
+ * needs {@code X-KV-Secret} (SPEC.md section 6).
+ */
+final class FollowerHttp {
+    private final FollowerVerticle follower;
+    private final NodeSettings settings;
+    private final Guard guard;
+    private final StaticFiles files = StaticFiles.load();
+
+    FollowerHttp(FollowerVerticle follower, NodeSettings settings) {
+        this.follower = follower;
+        this.settings = settings;
+        this.guard = new Guard(settings.secret(), null, settings.host(), settings.advertise());
+    }
+
+    void handle(HttpServerRequest req) {
+        if (!guard.browserSafe(req)) {
+            Replies.text(req, 403, Errors.UNAUTHORIZED);
+            return;
+        }
+        String path = req.path();
+        HttpMethod method = req.method();
+        if (path.equals("/api/health")) {
+            if (method != HttpMethod.GET) Replies.text(req, 500, Errors.INVALID_REQUEST);
+            else if (follower.ready()) Replies.text(req, 200, "ok");
+            else Replies.text(req, 503, "not ready");
+            return;
+        }
+        Params p = Params.parse(req.query());
+        if (path.equals("/") && method == HttpMethod.GET && p.count("key") == 0 && !p.malformed()) {
+            if (!files.serve(req, "/")) Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        if (!path.equals("/") && files.serve(req, path)) return;
+        if (!guard.secretOk(req)) {
+            Replies.text(req, 401, Errors.UNAUTHORIZED);
+            return;
+        }
+        if (path.equals("/api/status") && method == HttpMethod.GET) {
+            Replies.json(req, 200, follower.status());
+            return;
+        }
+        if (!follower.recovered()) {
+            Replies.text(req, 503, Errors.UNABLE);
+            return;
+        }
+        switch (path) {
+            case "/" -> {
+                if (method == HttpMethod.GET) read(req, p);
+                else if (method == HttpMethod.PUT) prepare(req, Op.PUT, p);
+                else if (method == HttpMethod.DELETE) prepare(req, Op.DELETE, p);
+                else Replies.text(req, 500, Errors.INVALID_REQUEST);
+            }
+            case "/commit" -> decide(req, method, p, true);
+            case "/abort" -> decide(req, method, p, false);
+            case "/tpc/check" -> check(req, method, p);
+            case "/api/keys" -> keys(req, method);
+            default -> Replies.text(req, 500, Errors.INVALID_REQUEST);
+        }
+    }
+
+    /** GET /?key=K[&epoch=E]: the committed value. A leader's read of a locked key is 503 pending. */
+    private void read(HttpServerRequest req, Params p) {
+        KeyRequest.Parsed parsed = KeyRequest.parse(Op.GET, p, settings.limits(), true);
+        if (!parsed.ok()) {
+            Replies.text(req, 500, parsed.error());
+            return;
+        }
+        KeyRequest kr = parsed.request();
+        Participant participant = follower.participant();
+        if (kr.epoch() < 0) {
+            answerRead(req, kr.key(), false);
+            return;
+        }
+        Participant.Step step = participant.observeEpoch(kr.epoch());
+        if (step.status() != 200) {
+            Replies.text(req, step.status(), step.body());
+            return;
+        }
+        follower.leaderContact(kr.epoch());
+        if (step.records().isEmpty()) answerRead(req, kr.key(), true);
+        else follower.persist(step, false).onSuccess(v -> answerRead(req, kr.key(), true));
+    }
+
+    private void answerRead(HttpServerRequest req, String key, boolean fromLeader) {
+        Participant participant = follower.participant();
+        switch (participant.read(key, fromLeader)) {
+            case VALUE -> Replies.bytes(req, 200, participant.value(key));
+            case NO_KEY -> Replies.text(req, 500, Errors.NO_KEY);
+            case PENDING -> Replies.text(req, 503, Errors.PENDING);
+        }
+    }
+
+    /** PUT or DELETE: phase 1. A yes vote (202 commit) only once the prepare is durable. */
+    private void prepare(HttpServerRequest req, Op op, Params p) {
+        KeyRequest.Parsed parsed = KeyRequest.parse(op, p, settings.limits(), true);
+        if (!parsed.ok()) {
+            Replies.text(req, 500, parsed.error());
+            return;
+        }
+        KeyRequest kr = parsed.request();
+        FaultPoints.hit("follower.before-prepare");
+        Participant.Step step = follower.participant().prepare(kr, System.currentTimeMillis());
+        if (step.status() == 409) {
+            Replies.text(req, 409, step.body());
+            return;
+        }
+        if (kr.tx() != null) follower.leaderContact(kr.epoch());
+        follower.persist(step, true).onSuccess(v -> {
+            if (step.status() == 202) FaultPoints.hit("follower.after-prepare-fsync");
+            Replies.text(req, step.status(), step.body());
+        });
+    }
+
+    /** POST /commit or /abort, with tx and epoch (the leader) or without (the manual slot). */
+    private void decide(HttpServerRequest req, HttpMethod method, Params p, boolean commit) {
+        if (method != HttpMethod.POST || p.malformed() || p.count("tx") > 1 || p.count("epoch") > 1) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        String txText = p.get("tx");
+        String epochText = p.get("epoch");
+        TxId tx = null;
+        long epoch = -1;
+        if (txText != null) {
+            tx = TxId.parse(txText);
+            epoch = KeyRequest.parseEpoch(epochText);
+            if (tx == null || epoch < 0) {
+                Replies.text(req, 500, Errors.INVALID_REQUEST);
+                return;
+            }
+        } else if (epochText != null) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        Participant participant = follower.participant();
+        Participant.Step step = commit ? participant.commit(tx, epoch) : participant.abort(tx, epoch);
+        if (step.status() == 409) {
+            Replies.text(req, 409, step.body());
+            return;
+        }
+        if (tx != null) follower.leaderContact(epoch);
+        follower.persist(step, true).onSuccess(v -> {
+            if (commit && step.status() == 204) FaultPoints.hit("follower.after-commit-fsync");
+            Replies.text(req, step.status(), step.body());
+        });
+    }
+
+    /** GET /tpc/check?epoch=E: the leader's health check. */
+    private void check(HttpServerRequest req, HttpMethod method, Params p) {
+        long epoch = p.malformed() || p.count("epoch") != 1 ? -1 : KeyRequest.parseEpoch(p.get("epoch"));
+        if (method != HttpMethod.GET || epoch < 0) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        Participant participant = follower.participant();
+        Participant.Step step = participant.observeEpoch(epoch);
+        if (step.status() != 200) {
+            Replies.text(req, step.status(), step.body());
+            return;
+        }
+        follower.leaderContact(epoch);
+        follower.persist(step, false).onSuccess(v -> {
+            JsonArray held = new JsonArray();
+            for (Participant.Prepared pr : participant.preparedByLeaders()) {
+                held.add(new JsonObject().put("tx", pr.tx().toString()).put("key", pr.key()));
+            }
+            Replies.json(req, 200, new JsonObject()
+                    .put("identity", follower.identity())
+                    .put("epoch", participant.epoch())
+                    .put("keys", participant.keyCount())
+                    .put("held", held));
+        });
+    }
+
+    private void keys(HttpServerRequest req, HttpMethod method) {
+        KeysQuery q = KeysQuery.parse(method, req.query());
+        if (q == null) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        Keys.Page page = Keys.page(follower.participant().data(), q.prefix(), q.after(), q.limit());
+        Replies.json(req, 200, new JsonObject()
+                .put("keys", new JsonArray(new ArrayList<Object>(page.keys())))
+                .put("next", page.next()));
+    }
+}

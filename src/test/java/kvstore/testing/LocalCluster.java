@@ -1,0 +1,121 @@
+package kvstore.testing;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import kvstore.core.Limits;
+import kvstore.core.NodeSettings;
+import kvstore.follower.FollowerVerticle;
+import kvstore.leader.LeaderVerticle;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A leader and followers in this JVM, each a real verticle with a real HTTP server on a free
+ * loopback port and a real data directory under a temp folder: the real thing, only without
+ * process boundaries. Stopping a node undeploys it; starting it again reuses its directory.
+ */
+public final class LocalCluster implements AutoCloseable {
+    public final Vertx vertx = Vertx.vertx();
+    public final Path root;
+    public final int leaderPort;
+    public final List<Integer> followerPorts = new ArrayList<>();
+    private final int followers, redundancy;
+    private final String secret;
+    private String leaderDeployment;
+    private final List<String> followerDeployments = new ArrayList<>();
+
+    public LocalCluster(int followers, int redundancy) throws IOException {
+        this(followers, redundancy, null);
+    }
+
+    public LocalCluster(int followers, int redundancy, String secret) throws IOException {
+        this.followers = followers;
+        this.redundancy = redundancy;
+        this.secret = secret;
+        this.root = Files.createTempDirectory("kvstore-test");
+        this.leaderPort = Ports.free();
+        for (int i = 0; i < followers; i++) {
+            followerPorts.add(Ports.free());
+            followerDeployments.add(null);
+        }
+    }
+
+    public NodeSettings leaderSettings() {
+        return settings("leader", leaderPort, root.resolve("leader"));
+    }
+
+    public NodeSettings followerSettings(int i) {
+        return settings("follower", followerPorts.get(i), root.resolve("follower-" + i));
+    }
+
+    private NodeSettings settings(String role, int port, Path dir) {
+        return new NodeSettings(role, "127.0.0.1", "127.0.0.1", port, dir, followers, redundancy, 1,
+                "127.0.0.1", leaderPort, secret, null, false, Limits.DEFAULTS, 1 << 20, 2 << 20, true,
+                2_000, 5_000, 200, 10_000, false, 5701, null);
+    }
+
+    /** Starts everything and waits until the leader says it is ready. */
+    public LocalCluster start() throws Exception {
+        startLeader();
+        for (int i = 0; i < followers; i++) startFollower(i);
+        awaitReady();
+        return this;
+    }
+
+    public void startLeader() throws Exception {
+        leaderDeployment = vertx.deployVerticle(new LeaderVerticle(leaderSettings())).await(30, TimeUnit.SECONDS);
+    }
+
+    public void stopLeader() throws Exception {
+        vertx.undeploy(leaderDeployment).await(30, TimeUnit.SECONDS);
+        leaderDeployment = null;
+    }
+
+    public void startFollower(int i) throws Exception {
+        followerDeployments.set(i, vertx.deployVerticle(new FollowerVerticle(followerSettings(i))).await(30, TimeUnit.SECONDS));
+    }
+
+    public void stopFollower(int i) throws Exception {
+        vertx.undeploy(followerDeployments.get(i)).await(30, TimeUnit.SECONDS);
+        followerDeployments.set(i, null);
+    }
+
+    public void awaitReady() {
+        Await.until("leader ready", Duration.ofSeconds(30), () -> Http.get(leader("/api/health")).status() == 200);
+    }
+
+    public String leader(String pathAndQuery) {
+        return "http://127.0.0.1:" + leaderPort + pathAndQuery;
+    }
+
+    public String follower(int i, String pathAndQuery) {
+        return "http://127.0.0.1:" + followerPorts.get(i) + pathAndQuery;
+    }
+
+    public int followerIndex(int port) {
+        return followerPorts.indexOf(port);
+    }
+
+    public JsonObject status() {
+        return new JsonObject(Http.get(leader("/api/status")).body());
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            vertx.close().await(30, TimeUnit.SECONDS);
+        } finally {
+            try (Stream<Path> w = Files.walk(root)) {
+                w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}

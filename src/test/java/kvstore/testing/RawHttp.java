@@ -1,0 +1,58 @@
+package kvstore.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * HTTP over a raw socket, for requests that java.net.http refuses to send (bad escapes, raw
+ * bytes, broken framing). One request per connection; the answer is read to the end.
+ */
+public final class RawHttp {
+    private RawHttp() {}
+
+    public record Response(int status, String body, String raw, boolean closedWithoutAnswer) {}
+
+    /** Sends {@code METHOD target HTTP/1.1} with a Host header and Connection: close. */
+    public static Response request(int port, String method, String target) {
+        return send(port, (method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** Writes the bytes as they are and reads everything the server answers until it closes. */
+    public static Response send(int port, byte[] bytes) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(bytes);
+            out.flush();
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buf)) > 0) got.write(buf, 0, n);
+            } catch (SocketTimeoutException e) {
+                // answered but kept open: parse what we have
+            } catch (IOException e) {
+                // reset by the server: parse what we have
+            }
+            return parse(got.toString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return new Response(-1, "", "", true);
+        }
+    }
+
+    static Response parse(String raw) {
+        if (raw.isEmpty()) return new Response(-1, "", raw, true);
+        int sp = raw.indexOf(' ');
+        int status = Integer.parseInt(raw.substring(sp + 1, sp + 4));
+        int bodyAt = raw.indexOf("\r\n\r\n");
+        String body = bodyAt < 0 ? "" : raw.substring(bodyAt + 4);
+        return new Response(status, body, raw, false);
+    }
+}

@@ -53,6 +53,15 @@ public record KeyRequest(Op op, String key, String value, TxId tx, long epoch) {
         return Parsed.ok(new KeyRequest(op, key, val, tx, epoch));
     }
 
+    /** Length checks for a key and value that arrived already decoded (a batch): an error body or null. */
+    public static String validate(Op op, String key, String value, Limits limits) {
+        if (key == null || (op == Op.PUT && (value == null || value.isEmpty()))) return Errors.INVALID_REQUEST;
+        int keyBytes = utf8Length(key);
+        if (keyBytes == 0 || keyBytes > limits.maxKeyBytes()) return Errors.IMPROPER_KEY_LENGTH;
+        if (value != null && utf8Length(value) > limits.maxValueBytes()) return Errors.VALUE_TOO_LONG;
+        return null;
+    }
+
     /** A non-negative decimal epoch of at most 18 digits, or -1. */
     public static long parseEpoch(String s) {
         if (s == null || s.isEmpty() || s.length() > 18) return -1;

@@ -80,7 +80,7 @@ public final class Params {
     }
 
     /** Decodes s[from, to) or returns null when it breaks a rule. */
-    static String decode(String s, int from, int to) {
+    public static String decode(String s, int from, int to) {
         boolean plain = true;
         for (int i = from; i < to; i++) {
             char c = s.charAt(i);

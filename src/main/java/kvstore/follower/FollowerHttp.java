@@ -11,6 +11,8 @@ import kvstore.core.NodeSettings;
 import kvstore.core.Op;
 import kvstore.core.Params;
 import kvstore.core.TxId;
+import kvstore.core.log.LogRecord;
+import kvstore.core.tpc.Batch;
 import kvstore.core.tpc.Participant;
 import kvstore.fault.FaultPoints;
 import kvstore.http.Guard;
@@ -19,6 +21,7 @@ import kvstore.http.StaticFiles;
 import kvstore.http.KeysQuery;
 
 import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A follower's HTTP API: the participant API of SPEC.md section 3 (the seed's, plus {@code tx}
@@ -81,6 +84,7 @@ final class FollowerHttp {
             case "/commit" -> decide(req, method, p, true);
             case "/abort" -> decide(req, method, p, false);
             case "/tpc/check" -> check(req, method, p);
+            case "/tpc/batch" -> batch(req, method, p);
             case "/api/keys" -> keys(req, method);
             default -> Replies.text(req, 500, Errors.INVALID_REQUEST);
         }
@@ -197,6 +201,100 @@ final class FollowerHttp {
                     .put("epoch", participant.epoch())
                     .put("keys", participant.keyCount())
                     .put("held", held));
+        });
+    }
+
+    /** Largest batch body we read; the leader sends at most about 512 KB. */
+    static final int MAX_BATCH_BODY = 4 << 20;
+
+    /**
+     * POST /tpc/batch?epoch=E: many leader messages in one request ({@link Batch}), each
+     * answered exactly as its single-message form would be. The answer waits for the fsync that
+     * covers every record the batch produced (one fsync for all of them).
+     */
+    private void batch(HttpServerRequest req, HttpMethod method, Params p) {
+        long epoch = p.malformed() || p.count("epoch") != 1 ? -1 : KeyRequest.parseEpoch(p.get("epoch"));
+        String length = req.getHeader("Content-Length");
+        if (method != HttpMethod.POST || epoch < 0) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        if (length != null && (length.length() > 9 || KeyRequest.parseEpoch(length) > MAX_BATCH_BODY)) {
+            req.response().setStatusCode(413).putHeader("Connection", "close").end();
+            return;
+        }
+        req.body().onComplete(ar -> {
+            if (ar.failed() || ar.result().length() > MAX_BATCH_BODY) {
+                Replies.text(req, 500, Errors.INVALID_REQUEST);
+                return;
+            }
+            List<Batch.Item> items = Batch.decodeItems(ar.result().toString(java.nio.charset.StandardCharsets.UTF_8));
+            if (items == null) {
+                Replies.text(req, 500, Errors.INVALID_REQUEST);
+                return;
+            }
+            runBatch(req, epoch, items);
+        });
+    }
+
+    private void runBatch(HttpServerRequest req, long epoch, List<Batch.Item> items) {
+        Participant participant = follower.participant();
+        Participant.Step epochStep = participant.observeEpoch(epoch);
+        if (epochStep.status() != 200) {
+            Replies.text(req, epochStep.status(), epochStep.body());
+            return;
+        }
+        follower.leaderContact(epoch);
+        List<LogRecord> records = new ArrayList<>(epochStep.records());
+        StringBuilder out = new StringBuilder(items.size() * 8);
+        boolean writes = false, voted = false, committed = false;
+        long now = System.currentTimeMillis();
+        for (Batch.Item item : items) {
+            Batch.Answer a;
+            switch (item.kind()) {
+                case PREPARE_PUT, PREPARE_DELETE -> {
+                    writes = true;
+                    Op op = item.kind() == Batch.Kind.PREPARE_PUT ? Op.PUT : Op.DELETE;
+                    String invalid = KeyRequest.validate(op, item.key(), item.value(), settings.limits());
+                    if (invalid != null) {
+                        a = new Batch.Answer(500, invalid);
+                    } else {
+                        FaultPoints.hit("follower.before-prepare");
+                        Participant.Step s = participant.prepare(new KeyRequest(op, item.key(), item.value(), item.tx(), epoch), now);
+                        records.addAll(s.records());
+                        voted |= s.status() == 202;
+                        a = new Batch.Answer(s.status(), s.body());
+                    }
+                }
+                case COMMIT, ABORT -> {
+                    writes = true;
+                    Participant.Step s = item.kind() == Batch.Kind.COMMIT ? participant.commit(item.tx(), epoch)
+                            : participant.abort(item.tx(), epoch);
+                    records.addAll(s.records());
+                    committed |= item.kind() == Batch.Kind.COMMIT && s.status() == 204;
+                    a = new Batch.Answer(s.status(), s.body());
+                }
+                default -> {
+                    String key = item.key();
+                    a = switch (participant.read(key, true)) {
+                        case VALUE -> new Batch.Answer(200, new String(participant.value(key), java.nio.charset.StandardCharsets.UTF_8));
+                        case NO_KEY -> new Batch.Answer(500, Errors.NO_KEY);
+                        case PENDING -> new Batch.Answer(503, Errors.PENDING);
+                    };
+                }
+            }
+            Batch.encode(a, out);
+        }
+        String body = out.toString();
+        if (!writes && records.isEmpty()) {
+            Replies.text(req, 200, body);
+            return;
+        }
+        boolean anyYes = voted, anyCommit = committed;
+        follower.persist(new Participant.Step(200, body, records), true).onSuccess(v -> {
+            if (anyYes) FaultPoints.hit("follower.after-prepare-fsync");
+            if (anyCommit) FaultPoints.hit("follower.after-commit-fsync");
+            Replies.text(req, 200, body);
         });
     }
 

@@ -7,7 +7,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
-import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import kvstore.core.Errors;
@@ -15,6 +14,7 @@ import kvstore.core.Member;
 import kvstore.core.Op;
 import kvstore.core.Params;
 import kvstore.core.TxId;
+import kvstore.core.tpc.Batch;
 import kvstore.core.tpc.Coordinator.Phase2Result;
 import kvstore.core.tpc.Coordinator.ReadResult;
 import kvstore.core.tpc.Coordinator.VoteKind;
@@ -56,35 +56,35 @@ public final class FollowerClient {
         return r;
     }
 
-    /** Phase 1. */
+    private final java.util.Map<Long, FollowerChannel> channels = new java.util.HashMap<>();
+    private java.util.function.LongSupplier epoch = () -> 0;
+
+    /** The leader's epoch, sent with every batch. */
+    public void epochSource(java.util.function.LongSupplier epoch) {
+        this.epoch = epoch;
+    }
+
+    private FollowerChannel channel(Member m) {
+        return channels.computeIfAbsent(m.id(), id -> new FollowerChannel(m, client, secret, timeoutMillis, () -> epoch.getAsLong()));
+    }
+
+    /** Phase 1 (batched with other messages to the same follower). */
     public Future<Vote> prepare(Member m, TxId tx, long epoch, String key, Op op, String value) {
-        StringBuilder uri = new StringBuilder(32 + key.length() * 3 + (value == null ? 0 : value.length() * 3));
-        uri.append("/?key=");
-        Params.encodeTo(uri, key);
-        if (op == Op.PUT) {
-            uri.append("&val=");
-            Params.encodeTo(uri, value);
-        }
-        uri.append("&tx=").append(tx).append("&epoch=").append(epoch);
-        return request(op == Op.PUT ? HttpMethod.PUT : HttpMethod.DELETE, m, uri.toString(), timeoutMillis).send()
-                .map(FollowerClient::vote)
+        Batch.Item item = new Batch.Item(op == Op.PUT ? Batch.Kind.PREPARE_PUT : Batch.Kind.PREPARE_DELETE, tx, key, value);
+        return channel(m).send(item)
+                .map(a -> switch (a.status()) {
+                    case 202 -> new Vote(VoteKind.YES, null);
+                    case 409 -> new Vote(VoteKind.STALE, Errors.UNABLE);
+                    case 500 -> new Vote(VoteKind.NO, a.body());
+                    default -> new Vote(VoteKind.UNKNOWN, Errors.UNABLE);
+                })
                 .otherwise(new Vote(VoteKind.UNKNOWN, Errors.UNABLE));
     }
 
-    private static Vote vote(HttpResponse<Buffer> r) {
-        return switch (r.statusCode()) {
-            case 202 -> new Vote(VoteKind.YES, null);
-            case 409 -> new Vote(VoteKind.STALE, Errors.UNABLE);
-            case 500 -> new Vote(VoteKind.NO, r.bodyAsString());
-            default -> new Vote(VoteKind.UNKNOWN, Errors.UNABLE);
-        };
-    }
-
-    /** Phase 2. */
+    /** Phase 2 (batched). */
     public Future<Phase2Result> phase2(Member m, TxId tx, long epoch, boolean commit) {
-        String uri = (commit ? "/commit?tx=" : "/abort?tx=") + tx + "&epoch=" + epoch;
-        return request(HttpMethod.POST, m, uri, timeoutMillis).send()
-                .map(r -> switch (r.statusCode()) {
+        return channel(m).send(new Batch.Item(commit ? Batch.Kind.COMMIT : Batch.Kind.ABORT, tx, null, null))
+                .map(a -> switch (a.status()) {
                     case 204 -> Phase2Result.ACK;
                     case 409 -> Phase2Result.STALE;
                     case 500 -> Phase2Result.REFUSED;
@@ -93,18 +93,12 @@ public final class FollowerClient {
                 .otherwise(Phase2Result.RETRY);
     }
 
-    /** A read by the leader: it carries the epoch, so a key held by a prepared tx is 503 pending. */
+    /** A read by the leader (batched with other reads): a key held by a prepared tx is 503 pending. */
     public Future<Read> read(Member m, String key, long epoch) {
-        StringBuilder uri = new StringBuilder(24 + key.length() * 3).append("/?key=");
-        Params.encodeTo(uri, key);
-        uri.append("&epoch=").append(epoch);
-        return request(HttpMethod.GET, m, uri.toString(), timeoutMillis).send()
-                .map(r -> {
-                    if (r.statusCode() == 200) {
-                        Buffer b = r.body();
-                        return new Read(ReadResult.VALUE, b == null ? new byte[0] : b.getBytes());
-                    }
-                    if (r.statusCode() == 500 && Errors.NO_KEY.equals(r.bodyAsString())) return new Read(ReadResult.NO_KEY, null);
+        return channel(m).send(new Batch.Item(Batch.Kind.READ, null, key, null))
+                .map(a -> {
+                    if (a.status() == 200) return new Read(ReadResult.VALUE, a.body().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    if (a.status() == 500 && Errors.NO_KEY.equals(a.body())) return new Read(ReadResult.NO_KEY, null);
                     return new Read(ReadResult.ELSEWHERE, null);
                 })
                 .otherwise(new Read(ReadResult.ELSEWHERE, null));

@@ -66,6 +66,7 @@ public final class LeaderVerticle extends VerticleBase {
     public Future<?> start() {
         startedAtMillis = System.currentTimeMillis();
         client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis());
+        client.epochSource(() -> epoch);
         LeaderHttp http = new LeaderHttp(vertx, this, settings);
         server = vertx.createHttpServer(ServerOptions.forLimits(settings.limits())).requestHandler(http::handle);
         return server.listen(settings.port(), settings.host())
@@ -99,7 +100,7 @@ public final class LeaderVerticle extends VerticleBase {
                     return log.append(new LogRecord.Epoch(epoch));
                 })
                 .map(v -> {
-                    monitor = new FollowerMonitor(client, () -> epoch, Math.min(settings.requestTimeoutMillis(), settings.checkIntervalMillis()),
+                    monitor = new FollowerMonitor(client, () -> epoch, Math.max(1_000, 2 * settings.checkIntervalMillis()),
                             new FollowerMonitor.Listener() {
                                 @Override public void health(Member m, boolean up) {
                                     if (coordinator != null) {

@@ -77,6 +77,13 @@ public final class Main {
         try {
             node.start().await(5, TimeUnit.MINUTES);
         } catch (Throwable e) {
+            if (Signals.stopping()) { // SIGTERM arrived while starting: that is a clean stop
+                try {
+                    stopped.await();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             System.err.println("kvstore: " + startFailure(e, s));
             System.err.flush();
             Runtime.getRuntime().halt(1);

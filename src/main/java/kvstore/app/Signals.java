@@ -11,6 +11,10 @@ final class Signals {
 
     private static volatile boolean stopping;
 
+    static boolean stopping() {
+        return stopping;
+    }
+
     static void onTerminate(Runnable stop) {
         Runnable once = () -> {
             if (stopping) return;

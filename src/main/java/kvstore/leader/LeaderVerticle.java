@@ -211,7 +211,7 @@ public final class LeaderVerticle extends VerticleBase {
     private void sendPhase2(Effect.SendPhase2 p) {
         if (stopping) return;
         client.phase2(p.to(), p.tx(), epoch, p.commit()).onComplete(ar -> {
-            if (ar.result() == Coordinator.Phase2Result.ACK && p.commit()) FaultPoints.hit("leader.after-first-phase2");
+            if (ar.result() == Coordinator.Phase2Result.ACK && p.commit()) FaultPoints.hit("leader.after-phase2-ack");
             coordinator.phase2Done(p.tx(), p.to().id(), ar.result(), now());
             runEffects();
         });
@@ -229,7 +229,7 @@ public final class LeaderVerticle extends VerticleBase {
             return Future.succeededFuture(r.error());
         }
         Future<Void> durable = Future.succeededFuture();
-        if (coordinator == null && followerEpoch >= epoch) {
+        if (coordinator == null && followerEpoch > epoch) {
             // This follower has seen a newer epoch than ours (our log was lost): move past it.
             epoch = followerEpoch + 1;
             durable = log.append(new LogRecord.Epoch(epoch));

@@ -104,6 +104,7 @@ public final class LogStore {
         return vertx.fileSystem().open(LogFiles.segment(dir, rec.activeSegment()).toString(), writeOptions())
                 .map(f -> {
                     store.file = f;
+                    store.maybeCompact(); // a restart after a long history compacts it at once
                     return store;
                 });
     }

@@ -72,6 +72,21 @@ public final class JarCluster implements AutoCloseable {
         Await.until("leader ready", Duration.ofSeconds(60), () -> Http.get(leader("/api/health")).status() == 200);
     }
 
+    /** Waits until follower i is registered and the leader sees it up. */
+    public void awaitFollowerUp(int i) {
+        int port = followerPorts.get(i);
+        Await.until("follower " + port + " registered and up", Duration.ofSeconds(60), () -> {
+            if (Http.get(follower(i, "/api/health")).status() != 200) return false;
+            Http.Response ls = Http.get(leader("/api/status"));
+            if (ls.status() != 200) return false;
+            for (Object o : new JsonObject(ls.body()).getJsonArray("followers")) {
+                JsonObject f = (JsonObject) o;
+                if (f.getInteger("port") == port) return f.getBoolean("up");
+            }
+            return false;
+        });
+    }
+
     /** Waits until no follower holds a prepared transaction and the leader has nothing pending. */
     public void awaitQuiet(Duration timeout) {
         Await.until("no prepared transactions anywhere", timeout, () -> {

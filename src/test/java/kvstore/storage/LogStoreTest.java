@@ -1,0 +1,120 @@
+package kvstore.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import kvstore.core.Op;
+import kvstore.core.TxId;
+import kvstore.core.log.FileHeader;
+import kvstore.core.log.LogRecord;
+import kvstore.core.tpc.Participant;
+import kvstore.testing.Await;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The log on a real Vert.x event loop and real files: group commit shares fsyncs, everything
+ * acknowledged is there after reopening, and compaction bounds the log while keeping the state.
+ */
+class LogStoreTest {
+    @TempDir
+    Path dir;
+    final Vertx vertx = Vertx.vertx();
+
+    @AfterEach
+    void close() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    LogStore open(LogStore.Settings s, Participant state) throws Exception {
+        Recovery.Result rec = Recovery.recover(dir, FileHeader.FOLLOWER, state);
+        return vertx.<LogStore>executeBlocking(() -> null).compose(x -> LogStore.open(vertx, dir, FileHeader.FOLLOWER, s, Participant::new, rec))
+                .await(10, TimeUnit.SECONDS);
+    }
+
+    static LogRecord prepare(int i, String value) {
+        return new LogRecord.Prepare(new TxId(1, i), 1, "k" + (i % 50), Op.PUT, value.getBytes(StandardCharsets.UTF_8), 0);
+    }
+
+    /** Appends on the store's own context, like a verticle would, and waits for all to be durable. */
+    void appendAll(LogStore store, List<LogRecord> recs) throws Exception {
+        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+        vertx.runOnContext(v -> {
+            List<Future<Void>> fs = new ArrayList<>();
+            for (LogRecord r : recs) fs.add(store.append(r));
+            Future.all(fs).onComplete(ar -> done.handle(ar.mapEmpty()));
+        });
+        done.future().await(60, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void concurrentAppendsShareFsyncsAndSurviveReopening() throws Exception {
+        LogStore store = open(LogStore.Settings.defaults(), new Participant());
+        List<LogRecord> recs = new ArrayList<>();
+        for (int i = 1; i <= 500; i++) {
+            recs.add(prepare(i, "v" + i));
+            recs.add(new LogRecord.Commit(new TxId(1, i)));
+        }
+        appendAll(store, recs);
+        assertEquals(1000, store.recordsWritten());
+        assertTrue(store.fsyncs() < 100, "group commit: far fewer fsyncs than records, got " + store.fsyncs());
+        Participant again = new Participant();
+        Recovery.recover(dir, FileHeader.FOLLOWER, again);
+        assertEquals(50, again.keyCount());
+        assertEquals("v500", new String(again.value("k0"), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void withoutGroupCommitEveryRecordHasItsOwnFsync() throws Exception {
+        LogStore store = open(new LogStore.Settings(4 << 20, false, 8 << 20), new Participant());
+        List<LogRecord> recs = new ArrayList<>();
+        for (int i = 1; i <= 40; i++) recs.add(prepare(i, "v"));
+        appendAll(store, recs);
+        assertEquals(40, store.fsyncs());
+    }
+
+    @Test
+    void compactionKeepsTheStateAndBoundsTheLog() throws Exception {
+        LogStore.Settings small = new LogStore.Settings(64 << 10, true, 128 << 10);
+        LogStore store = open(small, new Participant());
+        Participant model = new Participant();
+        int n = 0;
+        for (int round = 0; round < 40; round++) {
+            List<LogRecord> recs = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                n++;
+                LogRecord p = prepare(n, "value-" + n + "-" + "x".repeat(40));
+                LogRecord c = new LogRecord.Commit(new TxId(1, n));
+                recs.add(p);
+                recs.add(c);
+                model.apply(p);
+                model.apply(c);
+            }
+            appendAll(store, recs);
+        }
+        Await.until("a compaction", Duration.ofSeconds(30), () -> store.compactions() > 0);
+        long written = store.bytesWritten();
+        Await.until("log bounded", Duration.ofSeconds(30), () -> store.logBytes() < written / 4);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertTrue(files.anyMatch(p -> p.getFileName().toString().endsWith(".snap")));
+        }
+        Participant again = new Participant();
+        Recovery.recover(dir, FileHeader.FOLLOWER, again);
+        assertEquals(model.keyCount(), again.keyCount());
+        for (String k : model.data().keySet()) {
+            assertEquals(new String(model.value(k), StandardCharsets.UTF_8), new String(again.value(k), StandardCharsets.UTF_8), k);
+        }
+    }
+}

@@ -19,6 +19,9 @@ missing=()
 need java && missing+=(openjdk-17-jdk-headless)
 need mvn && missing+=(maven)
 need curl && missing+=(curl)
+# The browser tests (src/test/java/kvstore/it/WebClientIT.java) drive Debian's Chromium.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 [ ${#missing[@]} -gt 0 ] && apt_install "${missing[@]}"
 
 # Unit tests, in-JVM cluster tests, then the fat jar and the process-level tests against it.

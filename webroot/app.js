@@ -28,7 +28,7 @@ let keys = null;  // the key browser: {refresh()}
 async function act(method, path) {
   const r = await request(method, path, { quiet: true });
   logExchange(method, path, r.status, r.body);
-  if (r.status === 401) askForCredentials(true);
+  if (r.status === 401) askForCredentials(true, path);
   if (view) view.refresh();
   if (keys && r.status >= 200 && r.status < 300 && method !== 'GET') keys.refresh();
   return r;
@@ -83,14 +83,22 @@ function setUpCredentials() {
 
 let prompted = false; // background refreshes open the credentials once, not on every 401
 
-/** Opens the credentials with the reason; `always` for a person's own request. */
-function askForCredentials(always) {
+/**
+ * Opens the credentials with the reason. `always` for a person's own request, which also moves
+ * the focus to the field that request needs: the secret on a follower or for /register, else
+ * the client token.
+ */
+function askForCredentials(always, path) {
   if (prompted && !always) return;
   prompted = true;
   const why = $('auth-why');
   setText(why, 'The node answered 401 error: unauthorized. Enter the cluster secret (for a follower, or to register) or the client token (for keys, when the leader has one).');
   why.hidden = false;
   $('auth').open = true;
+  if (always) {
+    const secret = document.body.dataset.role === 'follower' || (path || '').startsWith('/register');
+    $(secret ? 'secret' : 'token').focus();
+  }
 }
 
 /* --- Who we are talking to --- */

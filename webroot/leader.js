@@ -4,7 +4,7 @@
 // followers change) and, when the node has it, GET /metrics for request rates.
 
 import { $, debounce, el, every, setText, svg } from './dom.js';
-import { ago, bytes, compareIds, parsePrometheus, perSecond, query, rate, requestTotal } from './lib.js';
+import { ago, bytes, compareIds, parsePrometheus, perSecond, query, rate, requestCounts } from './lib.js';
 import { getJson, request } from './net.js';
 import { drawRing, legendItems } from './ring.js';
 
@@ -102,9 +102,9 @@ export function leaderView(onStatus) {
     if (metrics === false) return null;
     const r = await request('GET', '/metrics', { quiet: true });
     if (r.status === 401 || r.status === 0) return null; // ask again once credentials or the node are back
-    const total = r.status === 200 && !r.type.includes('html') ? requestTotal(parsePrometheus(r.body)) : null;
-    if (metrics === undefined) metrics = total !== null;
-    return total;
+    const counts = r.status === 200 && !r.type.includes('html') ? requestCounts(parsePrometheus(r.body)) : null;
+    if (metrics === undefined) metrics = counts !== null;
+    return counts;
   }
 
   async function poll() {
@@ -118,7 +118,14 @@ export function leaderView(onStatus) {
     const cur = { t, commits: s.commits, aborts: s.aborts, requests };
     const commitRate = prev && rate({ t: prev.t, v: prev.commits }, { t, v: cur.commits });
     const abortRate = prev && rate({ t: prev.t, v: prev.aborts }, { t, v: cur.aborts });
-    const requestRate = prev && rate({ t: prev.t, v: prev.requests }, { t, v: cur.requests });
+    const requestRate = prev && prev.requests && requests ? rate({ t: prev.t, v: prev.requests.total }, { t, v: requests.total }) : null;
+    const byType = [];
+    if (prev && prev.requests && requests) {
+      for (const [type, v] of Object.entries(requests.byType)) {
+        const r = rate({ t: prev.t, v: prev.requests.byType[type] ?? 0 }, { t, v });
+        if (r !== null) byType.push(type + ' ' + perSecond(r) + '/s');
+      }
+    }
     prev = cur;
 
     const list = s.followers || [];
@@ -130,6 +137,7 @@ export function leaderView(onStatus) {
     setText(stat('commitRate'), perSecond(commitRate));
     setText(stat('abortRate'), perSecond(abortRate));
     setText(stat('requestRate'), metrics ? perSecond(requestRate) : 'no /metrics');
+    stat('requestRate').title = metrics ? 'from GET /metrics: ' + (byType.join(', ') || 'no requests yet') : 'the node has no GET /metrics';
     setText(stat('pendingTransactions'), s.pendingTransactions ?? '—');
     setText(stat('pendingPhase2'), s.pendingPhase2 ?? '—');
     setText(stat('queueDepth'), s.queueDepth ?? '—');

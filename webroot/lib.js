@@ -85,14 +85,24 @@ export function parsePrometheus(text) {
 }
 
 /**
- * Total requests served, from /metrics samples: the sum of every counter whose name says
- * requests (`*requests*_total`, or a `*_requests*` counter without the suffix when no
- * `_total` one exists). Returns null when there is none.
+ * Requests answered, from /metrics samples: {total, byType} from one counter family, the
+ * node's own `kvstore_requests_total{type, status}` when it has one, else the first family
+ * named like `*requests*_total` (never a sum across families, which would count a request
+ * twice). byType sums over statuses, keyed by the `type` label. Null when there is none.
  */
-export function requestTotal(samples) {
-  const counters = samples.filter((s) => /requests?.*_total$/.test(s.name));
-  if (counters.length === 0) return null;
-  return counters.reduce((sum, s) => sum + s.value, 0);
+export function requestCounts(samples) {
+  const families = [...new Set(samples.map((s) => s.name).filter((n) => /requests?.*_total$/.test(n)))];
+  if (families.length === 0) return null;
+  const name = families.includes('kvstore_requests_total') ? 'kvstore_requests_total' : families[0];
+  const byType = {};
+  let total = 0;
+  for (const s of samples) {
+    if (s.name !== name) continue;
+    total += s.value;
+    const type = s.labels.type ?? s.labels.method ?? 'all';
+    byType[type] = (byType[type] || 0) + s.value;
+  }
+  return { total, byType };
 }
 
 /** A rate per second between two samples {t (ms), v}, or null when it cannot be known. */

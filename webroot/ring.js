@@ -53,7 +53,8 @@ export function drawRing(root, ring, members, placement) {
         d: `M ${tip.x} ${tip.y} A ${R} ${R} 0 ${sweep > 0.5 ? 1 : 0} 1 ${e.x} ${e.y}`,
       }));
     }
-    parts.push(svg('line', { class: 'needle', x1: CX, y1: CY, x2: tip.x, y2: tip.y }));
+    const foot = onCircle(CX, CY, R * 0.6, t); // short of the centre, which holds the hash as text
+    parts.push(svg('line', { class: 'needle', x1: foot.x, y1: foot.y, x2: tip.x, y2: tip.y }));
     parts.push(svg('circle', { class: 'keymark', cx: tip.x, cy: tip.y, r: 5, 'data-hash': placement.hash },
       svg('title', { text: 'key hash ' + placement.hash })));
   }

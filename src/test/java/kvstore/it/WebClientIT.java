@@ -445,13 +445,16 @@ class WebClientIT {
                   const ids = (w) => w.map((x) => x.id + '@' + x.point).join(' ');
                   let overflow = 'no error';
                   try { m.turn('18446744073709551616'); } catch (e) { overflow = e.name; }
-                  const prom = m.parsePrometheus('# HELP x\\n# TYPE kv_requests_total counter\\nkv_requests_total{type="GET",status="200"} 5\\n'
-                    + 'kv_requests_total{type="PUT",status="201"} 7\\nkv_latency_seconds_bucket{le="0.1"} 3\\nbad line\\n');
+                  const prom = m.parsePrometheus('# HELP x\\n# TYPE kvstore_requests_total counter\\n'
+                    + 'kvstore_requests_total{type="get",status="200",} 5.0\\nkvstore_requests_total{type="put",status="201",} 7.0\\n'
+                    + 'kvstore_requests_total{type="put",status="500",} 1.0\\nvertx_http_server_requests_total{code="200"} 99\\n'
+                    + 'kvstore_request_seconds_bucket{type="get",le="0.1",} 3.0\\nbad line\\n');
+                  const counts = m.requestCounts(prom);
                   done({
                     t0: m.turn('0'), tHalf: m.turn('9223372036854775808'), tMax: m.turn('18446744073709551615'), overflow,
                     w25: ids(m.walk(ring, '25', 2)), w30: ids(m.walk(ring, '30', 2)), w5: ids(m.walk(ring, '5', 3)),
                     w35: ids(m.walk(vn, '35', 2)), wBig: ids(m.walk(ring, '18446744073709551615', 1)),
-                    total: m.requestTotal(prom), none: m.requestTotal(m.parsePrometheus('up 1\\n')),
+                    total: counts.total, put: counts.byType.put, none: m.requestCounts(m.parsePrometheus('up 1\\n')),
                     rate: m.rate({t: 1000, v: 10}, {t: 3000, v: 30}), reset: m.rate({t: 1000, v: 10}, {t: 2000, v: 3}),
                     q: m.query({key: 'a+b&c d', val: 'ü', tx: undefined}), bytes: m.bytes(88211)
                   });
@@ -467,7 +470,8 @@ class WebClientIT {
         assertEquals("a@10 b@20 c@30", m.get("w5"));
         assertEquals("a@40 b@20", m.get("w35"), "vnodes: distinct followers, first point met");
         assertEquals("a@10", m.get("wBig"), "past the last point it wraps");
-        assertEquals(12L, ((Number) m.get("total")).longValue());
+        assertEquals(13L, ((Number) m.get("total")).longValue(), "one family (the node's own), summed over types and statuses");
+        assertEquals(8L, ((Number) m.get("put")).longValue());
         assertEquals(null, m.get("none"));
         assertEquals(10L, ((Number) m.get("rate")).longValue());
         assertEquals(null, m.get("reset"));
@@ -581,7 +585,7 @@ class WebClientIT {
     /** An SVG circle sits where its unsigned 64-bit position says: a turn of value/2^64 clockwise from the top. */
     private static void assertAt(WebElement circle, String unsigned64) {
         double turn = new BigDecimal(new BigInteger(unsigned64)).divide(new BigDecimal(BigInteger.ONE.shiftLeft(64)), MathContext.DECIMAL64).doubleValue();
-        double r = 118; // the ring's radius in the SVG's 320 x 320 box; every mark sits on it
+        double r = 118; // the ring's radius around (160, 160) in the SVG's user units; every mark sits on it
         double x = 160 + r * Math.sin(turn * 2 * Math.PI);
         double y = 160 - r * Math.cos(turn * 2 * Math.PI);
         assertEquals(x, Double.parseDouble(circle.getAttribute("cx")), 0.01, "x of " + unsigned64);

@@ -16,12 +16,12 @@ apt_install() {
 }
 
 missing=()
-need java && missing+=(openjdk-17-jdk-headless)
-need mvn && missing+=(maven)
-need curl && missing+=(curl)
 # The browser tests (src/test/java/kvstore/it/WebClientIT.java) drive Debian's Chromium.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+need java && missing+=(openjdk-17-jdk-headless)
+need mvn && missing+=(maven)
+need curl && missing+=(curl)
 [ ${#missing[@]} -gt 0 ] && apt_install "${missing[@]}"
 
 # Unit tests, in-JVM cluster tests, then the fat jar and the process-level tests against it.

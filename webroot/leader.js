@@ -78,7 +78,8 @@ export function leaderView(onStatus) {
           el('td', { class: 'num p2', 'data-label': 'Phase 2 pending' }));
       }
       const state = row.querySelector('.state');
-      setText(state, f.up ? '● up' : '○ down');
+      // A follower that came back with another identity (a lost disk) is held down, with why.
+      setText(state, f.up ? '● up' : f.refused ? '○ refused: ' + f.refused : '○ down');
       state.className = 'state ' + (f.up ? 'up' : 'down');
       row.dataset.up = String(f.up);
       const seenCell = row.querySelector('.seen');

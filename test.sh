@@ -16,6 +16,9 @@ apt_install() {
 }
 
 missing=()
+# The browser tests (src/test/java/kvstore/it/WebClientIT.java) drive Debian's Chromium.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 need java && missing+=(openjdk-17-jdk-headless)
 need mvn && missing+=(maven)
 need curl && missing+=(curl)

@@ -1,77 +1,179 @@
-// The seed's web client: key and value fields, the role's buttons, and a message log of every
-// request and answer (newest first, green for 2xx, red otherwise). Everything the server sends
-// back is shown as text, never as markup.
-'use strict';
+// The web client, served by every node at /: the seed's page (key and value fields, the role's
+// buttons, the message log) and a live view of the node. It asks GET /api/status which role it
+// is talking to; a follower with a cluster secret answers 401 even to that, so a 401 there means
+// a follower that wants the secret.
+//
+// Data from the server is only ever shown as text (see dom.js). The page loads nothing from
+// anywhere but its own node (the CSP in index.html says so).
 
-const $ = (id) => document.getElementById(id);
-const state = { role: null };
+import { $, setText } from './dom.js';
+import { followerView } from './follower.js';
+import { keyBrowser } from './keys.js';
+import { leaderView } from './leader.js';
+import { query } from './lib.js';
+import { clearLog, logExchange } from './log.js';
+import { credentials, getJson, onUnauthorized, request } from './net.js';
 
-function query(params) {
-  return Object.entries(params)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => encodeURIComponent(k) + '=' + encodeURIComponent(v))
-    .join('&');
+const ROLE_NAMES = { leader: 'TPCLeader', follower: 'TPCFollower' };
+const BUTTONS = {
+  leader: ['REGISTER', 'GET', 'PUT', 'DELETE'],
+  follower: ['GET', 'PUT', 'DELETE', 'COMMIT', 'ABORT'],
+};
+
+let view = null;  // the role's live view: {refresh()}
+let keys = null;  // the key browser: {refresh()}
+
+/* --- Requests made by the person, logged --- */
+
+async function act(method, path) {
+  const r = await request(method, path, { quiet: true });
+  logExchange(method, path, r.status, r.body);
+  if (r.status === 401) askForCredentials(true, path);
+  if (view) view.refresh();
+  if (keys && r.status >= 200 && r.status < 300 && method !== 'GET') keys.refresh();
+  return r;
 }
 
-function logEntry(method, path, status, body) {
-  const li = document.createElement('li');
-  li.className = status >= 200 && status < 300 ? 'ok' : 'err';
-  li.textContent = method + ' ' + path + '  →  ' + status + (body ? '  ' + body : '');
-  $('log').prepend(li);
-}
+const key = () => $('key').value;
+const value = () => $('value').value;
 
-async function send(method, path) {
-  let status = 0, body = '';
-  try {
-    const r = await fetch(path, { method, cache: 'no-store' });
-    status = r.status;
-    body = await r.text();
-  } catch (e) {
-    body = 'network error: ' + e.message;
-  }
-  logEntry(method, path, status, body);
-  return { status, body };
-}
-
-const actions = {
-  REGISTER: () => send('POST', '/register?' + query({ key: $('key').value, val: $('value').value })),
-  GET: () => send('GET', '/?' + query({ key: $('key').value })),
-  PUT: () => send('PUT', '/?' + query({ key: $('key').value, val: $('value').value })),
-  DELETE: () => send('DELETE', '/?' + query({ key: $('key').value })),
-  COMMIT: () => send('POST', '/commit'),
-  ABORT: () => send('POST', '/abort'),
+const ACTIONS = {
+  REGISTER: () => act('POST', '/register?' + query({ key: key(), val: value() })),
+  GET: () => act('GET', '/?' + query({ key: key() })),
+  PUT: () => act('PUT', '/?' + query({ key: key(), val: value() })),
+  DELETE: () => act('DELETE', '/?' + query({ key: key() })),
+  COMMIT: () => act('POST', '/commit'),
+  ABORT: () => act('POST', '/abort'),
 };
 
 function buttons(role) {
-  const names = role === 'leader' ? ['REGISTER', 'GET', 'PUT', 'DELETE'] : ['GET', 'PUT', 'DELETE', 'COMMIT', 'ABORT'];
   const box = $('buttons');
-  box.textContent = '';
-  for (const name of names) {
+  box.replaceChildren();
+  for (const name of BUTTONS[role]) {
     const b = document.createElement('button');
     b.type = 'button';
     b.id = 'btn-' + name.toLowerCase();
     b.textContent = name;
-    b.addEventListener('click', actions[name]);
-    box.appendChild(b);
+    b.addEventListener('click', ACTIONS[name]);
+    box.append(b);
   }
 }
 
-async function init() {
-  let role = 'leader', where = location.host;
-  try {
-    const r = await fetch('/api/status', { cache: 'no-store' });
-    if (r.ok) {
-      const s = await r.json();
-      role = s.role;
-      where = s.host + ':' + s.port;
-    }
-  } catch (e) { /* offline: keep the leader's buttons */ }
-  state.role = role;
-  $('role').textContent = role === 'leader' ? 'TPCLeader' : 'TPCFollower';
-  $('node').textContent = where;
-  document.title = (role === 'leader' ? 'TPCLeader' : 'TPCFollower') + ' ' + where;
+/* --- Credentials (sessionStorage only) --- */
+
+function setUpCredentials() {
+  $('secret').value = credentials.secret();
+  $('token').value = credentials.token();
+  $('auth-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    credentials.save($('secret').value, $('token').value);
+    prompted = false;
+    $('auth-why').hidden = true;
+    $('auth').open = false;
+    if (view) view.refresh();
+    if (keys) keys.refresh();
+  });
+  $('auth-forget').addEventListener('click', () => {
+    credentials.forget();
+    $('secret').value = '';
+    $('token').value = '';
+  });
+  onUnauthorized(() => askForCredentials(false));
+}
+
+let prompted = false; // background refreshes open the credentials once, not on every 401
+
+/**
+ * Opens the credentials with the reason. `always` for a person's own request, which also moves
+ * the focus to the field that request needs: the secret on a follower or for /register, else
+ * the client token.
+ */
+function askForCredentials(always, path) {
+  if (prompted && !always) return;
+  prompted = true;
+  const why = $('auth-why');
+  setText(why, 'The node answered 401 error: unauthorized. Enter the cluster secret (for a follower, or to register) or the client token (for keys, when the leader has one).');
+  why.hidden = false;
+  $('auth').open = true;
+  if (always) {
+    const secret = document.body.dataset.role === 'follower' || (path || '').startsWith('/register');
+    $(secret ? 'secret' : 'token').focus();
+  }
+}
+
+/* --- Who we are talking to --- */
+
+let bannerShown = '';
+
+function onStatus(r) {
+  const banner = $('banner');
+  let text = '';
+  if (r.status === 0) text = 'Cannot reach this node: ' + r.body + '. Retrying…';
+  else if (r.status === 401) text = 'This node wants the cluster secret: open Credentials.';
+  else if (!r.json) text = 'GET /api/status answered ' + r.status + ' ' + r.body;
+  else if (r.json.standby) text = 'A standby leader: it answers clients once it takes over.';
+  else if (!r.json.ready) text = r.json.role === 'leader' ? 'Not ready: waiting for followers to register.' : 'Not ready yet.';
+  if (text !== bannerShown) {
+    bannerShown = text;
+    setText(banner, text);
+    banner.hidden = text === '';
+  }
+  if (r.json) {
+    setText($('node'), r.json.host + ':' + r.json.port);
+    document.body.dataset.ready = String(!!r.json.ready);
+  }
+}
+
+function mount(role, where) {
+  document.body.dataset.role = role;
+  setText($('role'), ROLE_NAMES[role]);
+  setText($('node'), where);
+  document.title = ROLE_NAMES[role] + ' ' + where + ' · kvstore';
   buttons(role);
-  $('clear').addEventListener('click', () => { $('log').textContent = ''; });
+  view = role === 'leader' ? leaderView(onStatus) : followerView(onStatus, act);
+  keys = keyBrowser((k) => {
+    $('key').value = k;
+    $('key').dispatchEvent(new Event('input'));
+    $('key').focus();
+  });
+}
+
+async function start() {
+  const r = await getJson('/api/status');
+  if (r.json && (r.json.role === 'leader' || r.json.role === 'follower')) {
+    mount(r.json.role, r.json.host + ':' + r.json.port);
+    onStatus(r);
+    performance.mark('kvstore-ready');
+  } else if (r.status === 401) {
+    // Only a follower guards /api/status (SPEC.md section 6).
+    mount('follower', location.host);
+    onStatus(r);
+    performance.mark('kvstore-ready');
+  } else {
+    onStatus(r);
+    setTimeout(start, 2000);
+  }
+}
+
+function init() {
+  $('clear').addEventListener('click', clearLog);
+  // Enter sends: from the Value field (with a value) a PUT, from the Key field a GET. (Two text
+  // fields and no submit button: the browser would not submit the form by itself.)
+  $('request-form').addEventListener('submit', (e) => e.preventDefault());
+  $('key').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.isComposing) {
+      e.preventDefault();
+      ACTIONS.GET();
+    }
+  });
+  $('value').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.isComposing) {
+      e.preventDefault();
+      (value() !== '' ? ACTIONS.PUT : ACTIONS.GET)();
+    }
+  });
+  setUpCredentials();
+  start();
 }
 
 init();

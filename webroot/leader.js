@@ -1,0 +1,175 @@
+// The leader's live view: its counters and rates, each follower (address, id, up or down, last
+// contact), and the hash ring with the typed key's hash and replicas. Everything comes from
+// GET /api/status (every second), GET /api/placement?key=K (as the key is typed, and when the
+// followers change) and, when the node has it, GET /metrics for request rates.
+
+import { $, debounce, el, every, setText, svg } from './dom.js';
+import { ago, bytes, compareIds, parsePrometheus, perSecond, query, rate, requestCounts } from './lib.js';
+import { getJson, request } from './net.js';
+import { drawRing, legendItems } from './ring.js';
+
+const POLL_MILLIS = 1000;
+const SPARK_POINTS = 60;
+// Any valid key: /api/placement is the only source of the ring, and it wants a key.
+const RING_PROBE_KEY = 'ring';
+
+export function leaderView(onStatus) {
+  for (const id of ['ring-panel', 'cluster-panel', 'followers-panel']) $(id).hidden = false;
+
+  let members = new Map();    // id -> {host, port, up, lastSeen, pendingPhase2}
+  let ring = [];              // [{point, id}]
+  let placement = null;       // the typed key's {key, hash, replicas}, or null
+  let membersKey = '';        // the follower ids and states the ring was last drawn for
+  let placementSeq = 0;
+  let prev = null;            // the previous counter sample
+  let metrics = undefined;    // undefined: not probed yet; false: none; true: GET /metrics works
+  const spark = [];
+
+  const stat = (name) => $('leader-stats').querySelector(`[data-stat="${name}"]`);
+
+  function redraw() {
+    drawRing($('ring'), ring, members, placement);
+    $('legend').replaceChildren(...legendItems(members, ring.map((p) => p.id), placement && placement.replicas));
+    const rows = placement ? placement.replicas.map((r, i) =>
+      el('li', { 'data-id': r.id },
+        el('span', { text: r.host + ':' + r.port }),
+        el('span', { class: 'hint', text: (i === 0 ? ' primary' : '') + ' id ' + r.id }))) : [];
+    $('replicas').replaceChildren(...rows);
+  }
+
+  async function refreshPlacement() {
+    const mine = ++placementSeq;
+    const key = $('key').value;
+    const r = await getJson('/api/placement?' + query({ key: key === '' ? RING_PROBE_KEY : key }));
+    if (mine !== placementSeq) return;
+    if (r.json) {
+      ring = r.json.ring || [];
+      placement = key === '' ? null : r.json;
+      setText($('placement-text'), key === ''
+        ? 'Type a key to see its hash and its replicas.'
+        : 'Its hash is ' + r.json.hash + '; its replicas, in order:');
+    } else {
+      placement = null;
+      setText($('placement-text'), key === '' ? 'The ring appears once followers have registered (' + r.status + ' ' + r.body + ').'
+        : 'No placement: ' + r.status + ' ' + r.body);
+    }
+    $('placement').dataset.key = key;
+    $('placement').dataset.state = r.json ? 'ok' : 'error';
+    redraw();
+  }
+
+  const typed = debounce(120, refreshPlacement);
+  $('key').addEventListener('input', typed);
+
+  function renderFollowers(list, now) {
+    const body = $('followers').tBodies[0];
+    const seen = new Set();
+    const sorted = [...list].sort((a, b) => compareIds(a.id, b.id));
+    for (const f of sorted) {
+      seen.add(f.id);
+      let row = body.querySelector(`tr[data-id="${CSS.escape(f.id)}"]`);
+      if (!row) {
+        const address = f.host + ':' + f.port;
+        row = el('tr', { 'data-id': f.id },
+          el('td', { 'data-label': 'Address' }, el('a', { href: 'http://' + address + '/', text: address })),
+          el('td', { class: 'mono id', 'data-label': 'Id', text: f.id }),
+          el('td', { class: 'state', 'data-label': 'State' }),
+          el('td', { class: 'seen', 'data-label': 'Last contact' }),
+          el('td', { class: 'num p2', 'data-label': 'Phase 2 pending' }));
+      }
+      const state = row.querySelector('.state');
+      // A follower that came back with another identity (a lost disk) is held down, with why.
+      setText(state, f.up ? '● up' : f.refused ? '○ refused: ' + f.refused : '○ down');
+      state.className = 'state ' + (f.up ? 'up' : 'down');
+      row.dataset.up = String(f.up);
+      const seenCell = row.querySelector('.seen');
+      setText(seenCell, ago(f.lastSeen, now));
+      seenCell.title = f.lastSeen ? new Date(f.lastSeen).toLocaleString() : 'never answered';
+      setText(row.querySelector('.p2'), f.pendingPhase2 ?? 0);
+      body.append(row); // keeps ascending id order; moving a node keeps its focus
+    }
+    for (const row of [...body.rows]) if (!seen.has(row.dataset.id)) row.remove();
+  }
+
+  function renderSpark() {
+    const max = Math.max(1, ...spark);
+    const pts = spark.map((v, i) => `${(i * 120) / (SPARK_POINTS - 1)},${26 - (v / max) * 24}`).join(' ');
+    $('spark').replaceChildren(
+      svg('title', { text: 'writes per second (commits + aborts), last minute; peak ' + perSecond(max) }),
+      svg('polyline', { class: 'sparkline', points: pts }));
+  }
+
+  async function sampleMetrics() {
+    if (metrics === false) return null;
+    const r = await request('GET', '/metrics', { quiet: true });
+    if (r.status === 401 || r.status === 0) return null; // ask again once credentials or the node are back
+    const counts = r.status === 200 && !r.type.includes('html') ? requestCounts(parsePrometheus(r.body)) : null;
+    if (metrics === undefined) metrics = counts !== null;
+    return counts;
+  }
+
+  async function poll() {
+    const r = await getJson('/api/status');
+    onStatus(r);
+    if (!r.json) return;
+    const s = r.json;
+    const t = performance.now();
+    const now = Date.now();
+    const requests = await sampleMetrics();
+    const cur = { t, commits: s.commits, aborts: s.aborts, requests };
+    const commitRate = prev && rate({ t: prev.t, v: prev.commits }, { t, v: cur.commits });
+    const abortRate = prev && rate({ t: prev.t, v: prev.aborts }, { t, v: cur.aborts });
+    const requestRate = prev && prev.requests && requests ? rate({ t: prev.t, v: prev.requests.total }, { t, v: requests.total }) : null;
+    const byType = [];
+    if (prev && prev.requests && requests) {
+      for (const [type, v] of Object.entries(requests.byType)) {
+        const r = rate({ t: prev.t, v: prev.requests.byType[type] ?? 0 }, { t, v });
+        if (r !== null) byType.push(type + ' ' + perSecond(r) + '/s');
+      }
+    }
+    prev = cur;
+
+    const list = s.followers || [];
+    const up = list.filter((f) => f.up).length;
+    setText(stat('epoch'), s.epoch);
+    setText(stat('up'), up + ' of ' + (s.capacity ?? list.length));
+    setText(stat('commits'), s.commits ?? '—');
+    setText(stat('aborts'), s.aborts ?? '—');
+    setText(stat('commitRate'), perSecond(commitRate));
+    setText(stat('abortRate'), perSecond(abortRate));
+    setText(stat('requestRate'), metrics ? perSecond(requestRate) : 'no /metrics');
+    stat('requestRate').title = metrics ? 'from GET /metrics: ' + (byType.join(', ') || 'no requests yet') : 'the node has no GET /metrics';
+    setText(stat('pendingTransactions'), s.pendingTransactions ?? '—');
+    setText(stat('pendingPhase2'), s.pendingPhase2 ?? '—');
+    setText(stat('queueDepth'), s.queueDepth ?? '—');
+    setText(stat('redundancy'), s.redundancy + (s.vnodes > 1 ? ', ' + s.vnodes + ' vnodes' : ''));
+    setText(stat('logBytes'), bytes(s.logBytes));
+    stat('up').className = up < list.length ? 'warn' : '';
+
+    if (commitRate !== null && commitRate !== false) {
+      spark.push((commitRate || 0) + (abortRate || 0));
+      while (spark.length > SPARK_POINTS) spark.shift();
+      renderSpark();
+    }
+
+    setText($('followers-note'), s.ready
+      ? (s.standby ? 'A standby leader: it serves once it takes over.' : '')
+      : 'Waiting for followers: ' + (s.registered ?? list.length) + ' of ' + s.capacity + ' registered.');
+    renderFollowers(list, now);
+
+    members = new Map(list.map((f) => [f.id, f]));
+    const key = list.map((f) => f.id + (f.up ? '+' : '-')).sort().join(',');
+    if (key !== membersKey || ring.length === 0) {
+      const idsChanged = key.replace(/[+-]/g, '') !== membersKey.replace(/[+-]/g, '');
+      membersKey = key;
+      if (idsChanged || ring.length === 0) await refreshPlacement();
+      else redraw();
+    }
+  }
+
+  const poller = every(POLL_MILLIS, poll);
+  return {
+    refresh: () => poller.now(),
+    placement: refreshPlacement,
+  };
+}

@@ -137,7 +137,9 @@ public final class FollowerVerticle extends VerticleBase {
                 .put("keys", participant == null ? 0 : participant.keyCount())
                 .put("logBytes", log == null ? 0 : log.logBytes())
                 .put("registered", registrar != null && registrar.registered())
-                .put("identity", identity());
+                .put("identity", identity())
+                .put("now", System.currentTimeMillis())
+                .put("secretRequired", settings.secret() != null);
         JsonArray pending = new JsonArray();
         Object manual = null;
         JsonArray hand = new JsonArray();

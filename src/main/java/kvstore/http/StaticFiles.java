@@ -64,7 +64,10 @@ public final class StaticFiles {
         String inm = req.getHeader(HttpHeaders.IF_NONE_MATCH);
         var resp = req.response().putHeader(HttpHeaders.ETAG, f.etag)
                 .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-                .putHeader("X-Content-Type-Options", "nosniff");
+                .putHeader("X-Content-Type-Options", "nosniff")
+                // No other site may frame a node's page and trick a click on COMMIT or DELETE.
+                .putHeader("X-Frame-Options", "DENY")
+                .putHeader("Content-Security-Policy", "frame-ancestors 'none'");
         if (f.etag.equals(inm)) {
             resp.setStatusCode(304).end();
         } else if (req.method() == HttpMethod.HEAD) {

@@ -278,7 +278,10 @@ public final class LeaderVerticle extends VerticleBase {
                 .put("aborts", coordinator == null ? 0 : coordinator.aborts())
                 .put("queueDepth", queueDepth())
                 .put("logBytes", log == null ? 0 : log.logBytes())
-                .put("startedAt", startedAtMillis);
+                .put("startedAt", startedAtMillis)
+                .put("now", System.currentTimeMillis())
+                .put("secretRequired", settings.secret() != null)
+                .put("tokenRequired", settings.clientToken() != null);
         return o;
     }
 

@@ -274,6 +274,7 @@ final class FollowerHttp {
                     committed |= item.kind() == Batch.Kind.COMMIT && s.status() == 204;
                     a = new Batch.Answer(s.status(), s.body());
                 }
+                case OUTCOME -> a = new Batch.Answer(200, participant.outcome(item.tx()).name().toLowerCase(java.util.Locale.ROOT));
                 default -> {
                     String key = item.key();
                     a = switch (participant.read(key, true)) {

@@ -58,7 +58,7 @@ final class FollowerChannel {
 
     Future<Batch.Answer> send(Batch.Item item) {
         Promise<Batch.Answer> p = Promise.promise();
-        Lane lane = item.kind() == Batch.Kind.READ ? reads : writes;
+        Lane lane = item.kind() == Batch.Kind.READ || item.kind() == Batch.Kind.OUTCOME ? reads : writes;
         lane.queue.add(new Pending(item, p));
         pump(lane);
         return p.future();

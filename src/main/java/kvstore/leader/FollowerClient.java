@@ -74,7 +74,7 @@ public final class FollowerClient {
         return channel(m).send(item)
                 .map(a -> switch (a.status()) {
                     case 202 -> new Vote(VoteKind.YES, null);
-                    case 409 -> new Vote(VoteKind.STALE, Errors.UNABLE);
+                    case 409 -> new Vote(VoteKind.STALE, Errors.STALE_LEADER);
                     case 500 -> new Vote(VoteKind.NO, a.body());
                     default -> new Vote(VoteKind.UNKNOWN, Errors.UNABLE);
                 })
@@ -91,6 +91,19 @@ public final class FollowerClient {
                     default -> Phase2Result.RETRY;
                 })
                 .otherwise(Phase2Result.RETRY);
+    }
+
+    /** What became of a transaction, by one replica's account (batched with reads). */
+    public Future<kvstore.core.tpc.Coordinator.Outcome> outcome(Member m, TxId tx) {
+        return channel(m).send(new Batch.Item(Batch.Kind.OUTCOME, tx, null, null))
+                .map(a -> a.status() != 200 ? kvstore.core.tpc.Coordinator.Outcome.UNREACHABLE : switch (a.body()) {
+                    case "committed" -> kvstore.core.tpc.Coordinator.Outcome.COMMITTED;
+                    case "aborted" -> kvstore.core.tpc.Coordinator.Outcome.ABORTED;
+                    case "prepared" -> kvstore.core.tpc.Coordinator.Outcome.PREPARED;
+                    case "unknown" -> kvstore.core.tpc.Coordinator.Outcome.UNKNOWN;
+                    default -> kvstore.core.tpc.Coordinator.Outcome.UNREACHABLE;
+                })
+                .otherwise(kvstore.core.tpc.Coordinator.Outcome.UNREACHABLE);
     }
 
     /** A read by the leader (batched with other reads): a key held by a prepared tx is 503 pending. */

@@ -130,7 +130,7 @@ public final class LeaderVerticle extends VerticleBase {
 
     private void startCoordinator() {
         Ring ring = new Ring(registry.members(), settings.redundancy(), settings.vnodes());
-        Coordinator.Settings cs = new Coordinator.Settings(settings.opTimeoutMillis(), 100_000, 25, 1_000, settings.cluster());
+        Coordinator.Settings cs = new Coordinator.Settings(settings.opTimeoutMillis(), 100_000, 25, 1_000, settings.cluster(), settings.cluster());
         coordinator = new Coordinator(ring, epoch, cs, inherited);
         for (Member m : ring.members()) coordinator.followerHealth(m.id(), monitor.isUp(m.id()), now());
         inherited = List.of();
@@ -203,6 +203,16 @@ public final class LeaderVerticle extends VerticleBase {
         } else if (e instanceof Effect.Reply r) {
             if (r.status() == 201) FaultPoints.hit("leader.before-client-reply");
             queue.complete(r.reqId(), new WorkQueue.Done(r.status(), r.body(), r.value()));
+        } else if (e instanceof Effect.QueryOutcome q) {
+            Runnable ask = () -> client.outcome(q.to(), q.tx()).onComplete(ar -> {
+                if (coordinator == null) return;
+                coordinator.outcomeKnown(q.tx(), q.to().id(), ar.result(), now());
+                runEffects();
+            });
+            if (q.delayMillis() > 0) vertx.setTimer(q.delayMillis(), t -> ask.run());
+            else ask.run();
+        } else if (e instanceof Effect.Deposed) {
+            deposed();
         } else if (e instanceof Effect.Alarm a) {
             LOG.error(a.message());
         }
@@ -215,6 +225,12 @@ public final class LeaderVerticle extends VerticleBase {
             coordinator.phase2Done(p.tx(), p.to().id(), ar.result(), now());
             runEffects();
         });
+    }
+
+    /** A follower has accepted a newer leader: step down (cluster mode) or just say so. */
+    private void deposed() {
+        // Without a cluster there is no other leader to hand over to: keep serving what the
+        // followers still accept, and the alarm in the log says why writes fail.
     }
 
     /* --- Registration --- */

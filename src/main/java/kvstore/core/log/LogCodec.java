@@ -42,6 +42,7 @@ import java.util.zip.CRC32C;
  *   9 DECIDED   tx, u8 committed
  *  10 HAND      str key
  *  11 SNAPEND   u64 number of records before this one
+ *  12 OUTCOMES  u64 epoch, bytes committed, bytes aborted (java.util.BitSet.toByteArray of tx seqs)
  * </pre>
  *
  * Decoding never throws on bad input: it answers {@link Decoded.Bad} or
@@ -58,7 +59,7 @@ public final class LogCodec {
     private static final int MAX_IDENTITY_BYTES = 256;
 
     static final int PREPARE = 1, COMMIT = 2, ABORT = 3, EPOCH = 4, DECISION = 5, END = 6,
-            REGISTER = 7, DATA = 8, DECIDED = 9, HAND = 10, SNAPEND = 11;
+            REGISTER = 7, DATA = 8, DECIDED = 9, HAND = 10, SNAPEND = 11, OUTCOMES = 12;
 
     /* --- Header --- */
 
@@ -138,6 +139,8 @@ public final class LogCodec {
             out.put(HAND).str(h.key());
         } else if (r instanceof LogRecord.SnapshotEnd s) {
             out.put(SNAPEND).putLong(s.records());
+        } else if (r instanceof LogRecord.Outcomes o) {
+            out.put(OUTCOMES).putLong(o.epoch()).bytes(o.committed()).bytes(o.aborted());
         } else {
             throw new IllegalStateException("unknown record " + r);
         }
@@ -185,7 +188,7 @@ public final class LogCodec {
             int len = getInt(buf, p);
             if (len < 1 || len > MAX_RECORD_BYTES || (long) p + RECORD_HEADER_BYTES + len > limit) continue;
             int type = buf[p + RECORD_HEADER_BYTES] & 0xFF;
-            if (type < PREPARE || type > SNAPEND) continue;
+            if (type < PREPARE || type > OUTCOMES) continue;
             try {
                 payload(ByteBuffer.wrap(buf, p + RECORD_HEADER_BYTES, len));
             } catch (RuntimeException e) {
@@ -239,6 +242,7 @@ public final class LogCodec {
             }
             case HAND -> new LogRecord.Hand(str(b));
             case SNAPEND -> new LogRecord.SnapshotEnd(b.getLong());
+            case OUTCOMES -> new LogRecord.Outcomes(b.getLong(), bytes(b), bytes(b));
             default -> throw new IllegalArgumentException("unknown record type " + type);
         };
         if (b.hasRemaining()) throw new IllegalArgumentException(b.remaining() + " stray bytes");

@@ -46,6 +46,9 @@ public sealed interface LogRecord {
     /** Snapshot only: a key changed by hand through the manual slot. */
     record Hand(String key) implements LogRecord {}
 
+    /** Snapshot only: a leader epoch's decided transactions, as bitsets of their sequence numbers. */
+    record Outcomes(long epoch, byte[] committed, byte[] aborted) implements LogRecord {}
+
     /** Snapshot only, last: how many records came before it. */
     record SnapshotEnd(long records) implements LogRecord {}
 }

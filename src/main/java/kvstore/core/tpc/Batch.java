@@ -20,6 +20,7 @@ import java.util.List;
  *   C tx           commit                                       "200 the%20value", "503 error%3A%20pending"
  *   A tx           abort
  *   R key          a leader's read
+ *   O tx           what became of tx: "200 committed", "200 aborted", "200 prepared" or "200 unknown"
  * </pre>
  * Keys, values and bodies are percent-encoded (so no space or newline is ever literal); the
  * epoch, in the query, applies to the whole batch.
@@ -29,7 +30,7 @@ public final class Batch {
 
     public static final int MAX_ITEMS = 512;
 
-    public enum Kind { PREPARE_PUT, PREPARE_DELETE, COMMIT, ABORT, READ }
+    public enum Kind { PREPARE_PUT, PREPARE_DELETE, COMMIT, ABORT, READ, OUTCOME }
 
     public record Item(Kind kind, TxId tx, String key, String value) {}
 
@@ -48,6 +49,7 @@ public final class Batch {
                 Params.encodeTo(out, item.key());
             }
             case COMMIT -> out.append("C ").append(item.tx());
+            case OUTCOME -> out.append("O ").append(item.tx());
             case ABORT -> out.append("A ").append(item.tx());
             case READ -> {
                 out.append("R ");
@@ -89,10 +91,11 @@ public final class Batch {
                 String key = decode(f[2]);
                 return tx == null || key == null ? null : new Item(Kind.PREPARE_DELETE, tx, key, null);
             }
-            case "C", "A" -> {
+            case "C", "A", "O" -> {
                 if (f.length != 2) return null;
                 TxId tx = TxId.parse(f[1]);
-                return tx == null ? null : new Item(f[0].equals("C") ? Kind.COMMIT : Kind.ABORT, tx, null, null);
+                Kind kind = f[0].equals("C") ? Kind.COMMIT : f[0].equals("A") ? Kind.ABORT : Kind.OUTCOME;
+                return tx == null ? null : new Item(kind, tx, null, null);
             }
             case "R" -> {
                 if (f.length != 2) return null;

@@ -45,10 +45,22 @@ import java.util.Set;
  */
 public final class Coordinator {
 
+    /**
+     * @param replyAfterFirstAck  cluster mode: answer 201 only once a replica holds the commit, so a
+     *                            standby that takes over finds every acknowledged decision
+     * @param resolveHeldByQuery  cluster mode: an inherited prepared transaction is committed if any
+     *                            replica committed it and aborted only once every replica answered
+     *                            that none did; otherwise (one leader, its own log the whole truth)
+     *                            it is aborted unless our log holds its decision (presumed abort)
+     */
     public record Settings(long opTimeoutMillis, int maxPendingPhase2, long retryBaseMillis,
-                           long retryCapMillis, boolean replyAfterFirstAck) {
+                           long retryCapMillis, boolean replyAfterFirstAck, boolean resolveHeldByQuery) {
         public static Settings defaults() {
-            return new Settings(10_000, 100_000, 25, 1_000, false);
+            return new Settings(10_000, 100_000, 25, 1_000, false, false);
+        }
+
+        public static Settings cluster() {
+            return new Settings(10_000, 100_000, 25, 1_000, true, true);
         }
     }
 
@@ -64,7 +76,10 @@ public final class Coordinator {
     /** A prepared transaction a follower reports holding (from an earlier epoch). */
     public record Held(TxId tx, String key) {}
 
-    private enum TxState { PREPARING, DECIDING, COMMITTED, ABORTING, ABORTED }
+    /** A replica's answer to "what became of tx?". UNREACHABLE: no answer, ask again. */
+    public enum Outcome { COMMITTED, ABORTED, PREPARED, UNKNOWN, UNREACHABLE }
+
+    private enum TxState { PREPARING, DECIDING, COMMITTED, RESOLVING, ABORTING, ABORTED }
 
     /** One replica's part in one transaction. */
     private static final class Slot {
@@ -85,6 +100,7 @@ public final class Coordinator {
         final List<Slot> slots = new ArrayList<>(3);
         TxState state;
         boolean replied;
+        Map<Long, Outcome> answers; // RESOLVING: what each replica said
 
         Tx(TxId id, String key, long reqId, TxState state) {
             this.id = id;
@@ -112,7 +128,7 @@ public final class Coordinator {
         }
 
         boolean settled() {
-            if (state == TxState.PREPARING || state == TxState.DECIDING) return false;
+            if (state == TxState.PREPARING || state == TxState.DECIDING || state == TxState.RESOLVING) return false;
             for (Slot s : slots) if (unsettled(s)) return false;
             return true;
         }
@@ -268,9 +284,8 @@ public final class Coordinator {
         Slot slot = tx.slot(followerId);
         if (slot == null || slot.vote != null) return;
         slot.vote = kind;
-        slot.reason = kind == VoteKind.NO && reason != null ? reason : Errors.UNABLE;
-        if (kind == VoteKind.STALE) effects.add(new Effect.Alarm("follower " + slot.member.address()
-                + " has accepted a newer leader epoch than ours (" + epoch + ")"));
+        slot.reason = kind == VoteKind.NO && reason != null ? reason : kind == VoteKind.STALE ? Errors.STALE_LEADER : Errors.UNABLE;
+        if (kind == VoteKind.STALE) deposed(slot.member);
         if (tx.state == TxState.PREPARING) {
             decideIfKnown(tx);
         } else if (tx.state == TxState.ABORTED) {
@@ -338,7 +353,7 @@ public final class Coordinator {
             pendingPhase2++;
         }
         if (s.sending) return;
-        if (tx.state == TxState.ABORTING) return; // sent once the abort record is durable
+        if (tx.state == TxState.ABORTING || tx.state == TxState.RESOLVING) return; // sent once decided and durable
         s.sending = true;
         effects.add(new Effect.SendPhase2(tx.id, s.member, tx.committed(), delayMillis));
     }
@@ -361,6 +376,7 @@ public final class Coordinator {
                 }
             }
             case RETRY, STALE -> {
+                if (result == Phase2Result.STALE) deposed(s.member);
                 s.attempts++;
                 long delay = Math.min(settings.retryCapMillis(),
                         settings.retryBaseMillis() << Math.min(s.attempts, 20));
@@ -377,6 +393,11 @@ public final class Coordinator {
             }
         }
         settleIfDone(tx);
+    }
+
+    private void deposed(Member by) {
+        effects.add(new Effect.Alarm("follower " + by.address() + " has accepted a newer leader epoch than ours (" + epoch + ")"));
+        effects.add(new Effect.Deposed());
     }
 
     private void settleIfDone(Tx tx) {
@@ -481,13 +502,18 @@ public final class Coordinator {
             if (tx == null) {
                 boolean commit = inheritedCommits.contains(h.tx());
                 boolean abortRecorded = inheritedAborts.contains(h.tx());
-                tx = new Tx(h.tx(), h.key(), -1, commit ? TxState.COMMITTED : abortRecorded ? TxState.ABORTED : TxState.ABORTING);
-                tx.replied = true;
-                txs.put(tx.id, tx);
-                lane(h.key()).unsettled.add(tx);
-                if (!commit && !abortRecorded) {
-                    inheritedAborts.add(tx.id);
-                    effects.add(new Effect.AppendAbort(tx.id));
+                if (!commit && !abortRecorded && settings.resolveHeldByQuery()) {
+                    startResolving(h);
+                    tx = txs.get(h.tx());
+                } else {
+                    tx = new Tx(h.tx(), h.key(), -1, commit ? TxState.COMMITTED : abortRecorded ? TxState.ABORTED : TxState.ABORTING);
+                    tx.replied = true;
+                    txs.put(tx.id, tx);
+                    lane(h.key()).unsettled.add(tx);
+                    if (!commit && !abortRecorded) {
+                        inheritedAborts.add(tx.id);
+                        effects.add(new Effect.AppendAbort(tx.id));
+                    }
                 }
             }
             Slot s = tx.slot(followerId);
@@ -496,7 +522,74 @@ public final class Coordinator {
                 s.vote = VoteKind.YES;
                 tx.slots.add(s);
             }
-            startPhase2(tx, s, 0);
+            if (tx.state == TxState.RESOLVING) {
+                if (!s.phase2Pending) {
+                    s.phase2Pending = true;
+                    pendingPhase2++;
+                }
+            } else if (tx.state != TxState.COMMITTED || !Outcome.COMMITTED.equals(tx.answers == null ? null : tx.answers.get(followerId))) {
+                startPhase2(tx, s, 0);
+            }
+        }
+    }
+
+    /**
+     * Cluster mode: an inherited transaction may have been committed by the leader before us
+     * without our log knowing. Ask every replica of its key what became of it; until they answer,
+     * the key stays held on all of them.
+     */
+    private void startResolving(Held h) {
+        Tx tx = new Tx(h.tx(), h.key(), -1, TxState.RESOLVING);
+        tx.replied = true;
+        tx.answers = new HashMap<>();
+        for (Member r : ring.replicas(h.key())) {
+            Slot s = new Slot(r);
+            s.vote = VoteKind.YES;
+            s.phase2Pending = true;
+            pendingPhase2++;
+            tx.slots.add(s);
+        }
+        txs.put(tx.id, tx);
+        lane(h.key()).unsettled.add(tx);
+        for (Slot s : tx.slots) effects.add(new Effect.QueryOutcome(tx.id, s.member, 0));
+    }
+
+    /** A replica's answer about an inherited transaction being resolved. */
+    public void outcomeKnown(TxId txId, long followerId, Outcome outcome, long now) {
+        Tx tx = txs.get(txId);
+        if (tx == null || tx.state != TxState.RESOLVING) return;
+        Slot slot = tx.slot(followerId);
+        if (slot == null) return;
+        if (outcome == Outcome.UNREACHABLE) {
+            effects.add(new Effect.QueryOutcome(tx.id, slot.member, settings.retryCapMillis()));
+            return;
+        }
+        tx.answers.put(followerId, outcome);
+        if (outcome == Outcome.COMMITTED) {
+            tx.state = TxState.COMMITTED;
+            commits++;
+            inheritedCommits.add(tx.id);
+            for (Slot s : tx.slots) {
+                Outcome a = tx.answers.get(s.member.id());
+                if (a == Outcome.PREPARED || a == null) startPhase2(tx, s, 0);
+                else settleSlot(s);
+                if (a == Outcome.ABORTED) effects.add(new Effect.Alarm(tx.id + " is committed on one replica and aborted on " + s.member.address()));
+            }
+            settleIfDone(tx);
+            return;
+        }
+        for (Slot s : tx.slots) if (!tx.answers.containsKey(s.member.id())) return; // wait for the rest
+        // Every replica answered and none committed: no leader can have acknowledged it. Abort.
+        tx.state = TxState.ABORTING;
+        inheritedAborts.add(tx.id);
+        for (Slot s : tx.slots) if (tx.answers.get(s.member.id()) != Outcome.PREPARED) settleSlot(s);
+        effects.add(new Effect.AppendAbort(tx.id));
+    }
+
+    private void settleSlot(Slot s) {
+        if (s.phase2Pending) {
+            s.phase2Pending = false;
+            pendingPhase2--;
         }
     }
 

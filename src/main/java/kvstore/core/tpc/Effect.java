@@ -33,6 +33,12 @@ public sealed interface Effect {
     /** Answer client request {@code reqId}. {@code value} is the body of a 200. */
     record Reply(long reqId, int status, String body, byte[] value) implements Effect {}
 
+    /** Ask one replica what became of an inherited transaction; report {@link Coordinator#outcomeKnown}. */
+    record QueryOutcome(TxId tx, Member to, long delayMillis) implements Effect {}
+
+    /** A follower has accepted a newer leader's epoch: this leader must step down. */
+    record Deposed() implements Effect {}
+
     /** Something that must never happen did: log it loudly. */
     record Alarm(String message) implements Effect {}
 }

@@ -9,7 +9,6 @@ import kvstore.core.log.LogRecord;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -35,8 +34,8 @@ import java.util.TreeMap;
  */
 public final class Participant implements kvstore.core.log.LogState {
 
-    /** How many decided tx ids we keep, so duplicate phase-2 messages are answered truthfully. */
-    public static final int DECIDED_RETAINED = 100_000;
+    /** Hand-driven (manual) outcomes remembered; a leader's are all remembered, as bits. */
+    public static final int MANUAL_DECIDED_RETAINED = 1_000;
     /** Bound on prepared transactions: a leader never has more in flight than this. */
     public static final int MAX_PREPARED = 100_000;
     public static final int MAX_CHANGED_BY_HAND = 10_000;
@@ -67,7 +66,7 @@ public final class Participant implements kvstore.core.log.LogState {
     private final HashMap<String, TxId> locks = new HashMap<>();
     private TxId manual;
     private long lastManualSeq;
-    private final DecidedIds decided = new DecidedIds(DECIDED_RETAINED);
+    private final Outcomes decided = new Outcomes();
     private final LinkedHashSet<String> changedByHand = new LinkedHashSet<>();
 
     /* --- Live requests --- */
@@ -228,6 +227,8 @@ public final class Participant implements kvstore.core.log.LogState {
         } else if (r instanceof LogRecord.Decided d) {
             decided.put(d.tx(), d.committed());
             if (d.tx().isManual()) lastManualSeq = Math.max(lastManualSeq, d.tx().seq());
+        } else if (r instanceof LogRecord.Outcomes o) {
+            decided.load(o);
         } else if (r instanceof LogRecord.Hand h) {
             changedByHand.add(h.key());
         } else {
@@ -247,10 +248,10 @@ public final class Participant implements kvstore.core.log.LogState {
     /** The whole state as records, for a snapshot. Applying them to a fresh Participant rebuilds it. */
     @Override
     public List<LogRecord> snapshotRecords() {
-        List<LogRecord> out = new ArrayList<>(data.size() + prepared.size() + decided.size() + 1);
+        List<LogRecord> out = new ArrayList<>(data.size() + prepared.size() + 16);
         out.add(new LogRecord.Epoch(epoch));
         for (Map.Entry<String, byte[]> e : data.entrySet()) out.add(new LogRecord.Data(e.getKey(), e.getValue()));
-        decided.forEach((tx, c) -> out.add(new LogRecord.Decided(tx, c)));
+        decided.snapshot(out);
         for (Prepared p : prepared.values()) {
             out.add(new LogRecord.Prepare(p.tx(), p.epoch(), p.key(), p.op(), p.value(), p.sinceMillis()));
         }
@@ -281,27 +282,65 @@ public final class Participant implements kvstore.core.log.LogState {
 
     public Boolean decidedOutcome(TxId tx) { return decided.get(tx); }
 
-    /** A bounded memory of decided tx ids, oldest forgotten first. */
-    static final class DecidedIds {
-        private final int capacity;
-        private final HashMap<TxId, Boolean> map = new HashMap<>();
-        private final ArrayDeque<TxId> order = new ArrayDeque<>();
+    /** What this follower knows of a transaction, for a new leader resolving it (PROTOCOL.md, "Standby leader"). */
+    public enum Outcome { COMMITTED, ABORTED, PREPARED, UNKNOWN }
 
-        DecidedIds(int capacity) { this.capacity = capacity; }
+    public Outcome outcome(TxId tx) {
+        if (prepared.containsKey(tx)) return Outcome.PREPARED;
+        Boolean d = decided.get(tx);
+        return d == null ? Outcome.UNKNOWN : d ? Outcome.COMMITTED : Outcome.ABORTED;
+    }
 
-        Boolean get(TxId tx) { return map.get(tx); }
+    /**
+     * Every decided transaction of every leader epoch, exactly: one bit per sequence number in a
+     * committed and an aborted bitset per epoch (a million transactions cost 250 KB). So a
+     * repeated phase-2 message, or a new leader asking what became of a transaction, always
+     * gets the truth, however long ago it was decided. Hand-driven transactions (epoch 0, whose
+     * numbers are clock readings) are kept in a small bounded map instead.
+     */
+    static final class Outcomes {
+        private final java.util.TreeMap<Long, java.util.BitSet> committed = new java.util.TreeMap<>();
+        private final java.util.TreeMap<Long, java.util.BitSet> aborted = new java.util.TreeMap<>();
+        private final LinkedHashMap<Long, Boolean> manual = new LinkedHashMap<>();
 
-        void put(TxId tx, boolean committed) {
-            if (map.put(tx, committed) == null) {
-                order.addLast(tx);
-                if (order.size() > capacity) map.remove(order.removeFirst());
-            }
+        Boolean get(TxId tx) {
+            if (tx.isManual()) return manual.get(tx.seq());
+            if (tx.seq() > Integer.MAX_VALUE) return null;
+            java.util.BitSet c = committed.get(tx.epoch());
+            if (c != null && c.get((int) tx.seq())) return Boolean.TRUE;
+            java.util.BitSet a = aborted.get(tx.epoch());
+            if (a != null && a.get((int) tx.seq())) return Boolean.FALSE;
+            return null;
         }
 
-        int size() { return map.size(); }
+        void put(TxId tx, boolean commit) {
+            if (tx.isManual()) {
+                manual.put(tx.seq(), commit);
+                if (manual.size() > MANUAL_DECIDED_RETAINED) {
+                    Iterator<Long> it = manual.keySet().iterator();
+                    it.next();
+                    it.remove();
+                }
+                return;
+            }
+            if (tx.seq() > Integer.MAX_VALUE) return;
+            (commit ? committed : aborted).computeIfAbsent(tx.epoch(), e -> new java.util.BitSet()).set((int) tx.seq());
+        }
 
-        void forEach(java.util.function.BiConsumer<TxId, Boolean> f) {
-            for (TxId tx : order) f.accept(tx, map.get(tx));
+        void load(LogRecord.Outcomes o) {
+            committed.computeIfAbsent(o.epoch(), e -> new java.util.BitSet()).or(java.util.BitSet.valueOf(o.committed()));
+            aborted.computeIfAbsent(o.epoch(), e -> new java.util.BitSet()).or(java.util.BitSet.valueOf(o.aborted()));
+        }
+
+        void snapshot(List<LogRecord> out) {
+            java.util.TreeSet<Long> epochs = new java.util.TreeSet<>(committed.keySet());
+            epochs.addAll(aborted.keySet());
+            for (long e : epochs) {
+                java.util.BitSet c = committed.getOrDefault(e, new java.util.BitSet());
+                java.util.BitSet a = aborted.getOrDefault(e, new java.util.BitSet());
+                out.add(new LogRecord.Outcomes(e, c.toByteArray(), a.toByteArray()));
+            }
+            for (Map.Entry<Long, Boolean> m : manual.entrySet()) out.add(new LogRecord.Decided(new TxId(0, m.getKey()), m.getValue()));
         }
     }
 }

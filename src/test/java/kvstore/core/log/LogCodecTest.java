@@ -31,6 +31,7 @@ class LogCodecTest {
                 new LogRecord.Data("k", v),
                 new LogRecord.Decided(new TxId(1, 2), true),
                 new LogRecord.Hand("k"),
+                new LogRecord.Outcomes(7, new byte[] {5, 1}, new byte[] {2}),
                 new LogRecord.SnapshotEnd(99));
     }
 
@@ -38,6 +39,7 @@ class LogCodecTest {
         if (r instanceof LogRecord.Prepare p) return "Prepare" + p.tx() + p.epoch() + p.key() + p.op()
                 + (p.value() == null ? "null" : new String(p.value(), StandardCharsets.UTF_8)) + p.sinceMillis();
         if (r instanceof LogRecord.Data d) return "Data" + d.key() + new String(d.value(), StandardCharsets.UTF_8);
+        if (r instanceof LogRecord.Outcomes o) return "Outcomes" + o.epoch() + java.util.Arrays.toString(o.committed()) + java.util.Arrays.toString(o.aborted());
         return r.toString();
     }
 

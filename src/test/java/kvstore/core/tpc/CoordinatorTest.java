@@ -261,4 +261,53 @@ class CoordinatorTest {
         c.readDone(2, R1.id(), ReadResult.NO_KEY, null, now);
         assertEquals(2, only(drain(), Effect.SendPrepare.class).size());
     }
+
+    /* --- Cluster mode: inherited transactions are resolved by asking the replicas --- */
+
+    Coordinator clustered() {
+        return new Coordinator(new Ring(List.of(F1, F2, F3), 2, 1), 9, Coordinator.Settings.cluster(), List.of());
+    }
+
+    @Test
+    void inClusterModeAHeldTransactionCommittedOnAnyReplicaIsCommitted() {
+        Coordinator k = clustered();
+        TxId old = new TxId(8, 5);
+        k.heldReport(R2.id(), List.of(new Coordinator.Held(old, K)), now);
+        assertEquals(List.of(new Effect.QueryOutcome(old, R1, 0), new Effect.QueryOutcome(old, R2, 0)), k.drainEffects(),
+                "ask every replica; nothing is decided or sent yet");
+        k.submit(1, Op.GET, K, null, now);
+        assertEquals(List.of(), k.drainEffects(), "the key is held while it is resolved");
+        k.outcomeKnown(old, R2.id(), Coordinator.Outcome.PREPARED, now);
+        assertEquals(List.of(), k.drainEffects());
+        k.outcomeKnown(old, R1.id(), Coordinator.Outcome.COMMITTED, now);
+        List<Effect> es = k.drainEffects();
+        assertEquals(List.of(new Effect.SendPhase2(old, R2, true, 0)), only(es, Effect.SendPhase2.class),
+                "commit it where it is still prepared; R1 already has it");
+        assertEquals(List.of(new Effect.SendRead(1, R1, K)), only(es, Effect.SendRead.class), "R1 has the commit: read there");
+    }
+
+    @Test
+    void inClusterModeAHeldTransactionIsAbortedOnlyWhenEveryReplicaSaysNoneCommitted() {
+        Coordinator k = clustered();
+        TxId old = new TxId(8, 6);
+        k.heldReport(R1.id(), List.of(new Coordinator.Held(old, K)), now);
+        k.drainEffects();
+        k.outcomeKnown(old, R1.id(), Coordinator.Outcome.PREPARED, now);
+        k.outcomeKnown(old, R2.id(), Coordinator.Outcome.UNREACHABLE, now);
+        assertEquals(List.of(new Effect.QueryOutcome(old, R2, 1000)), k.drainEffects(), "no answer: ask again later, decide nothing");
+        k.outcomeKnown(old, R2.id(), Coordinator.Outcome.PREPARED, now);
+        assertEquals(List.of(new Effect.AppendAbort(old)), k.drainEffects(), "the abort is recorded before it is sent");
+        k.abortDurable(old, now);
+        assertEquals(List.of(new Effect.SendPhase2(old, R1, false, 0), new Effect.SendPhase2(old, R2, false, 0)),
+                only(k.drainEffects(), Effect.SendPhase2.class));
+    }
+
+    @Test
+    void aStaleAnswerAbortsWithThatReasonAndDeposesTheLeader() {
+        TxId tx = put(1, K, "v");
+        c.voted(tx, R1.id(), VoteKind.STALE, null, now);
+        List<Effect> es = drain();
+        assertEquals(List.of(new Effect.Reply(1, 500, Errors.STALE_LEADER, null)), only(es, Effect.Reply.class));
+        assertEquals(1, only(es, Effect.Deposed.class).size());
+    }
 }

@@ -191,4 +191,27 @@ class ParticipantTest {
         assertEquals(Boolean.TRUE, copy.decidedOutcome(new TxId(1, 1)));
         assertEquals(204, copy.commit(new TxId(1, 1), 1).status()); // still remembered as decided
     }
+
+    @Test
+    void outcomesAreExactAndSurviveSnapshots() {
+        for (int i = 1; i <= 150_000; i++) {
+            TxId t = new TxId(3, i);
+            p.apply(new LogRecord.Prepare(t, 3, "k", Op.PUT, "v".getBytes(), 0));
+            p.apply(i % 3 == 0 ? new LogRecord.Abort(t) : new LogRecord.Commit(t));
+        }
+        TxId held = new TxId(3, 150_001);
+        p.apply(new LogRecord.Prepare(held, 3, "k", Op.PUT, "v".getBytes(), 0));
+        Participant copy = new Participant();
+        for (LogRecord r : p.snapshotRecords()) copy.apply(r);
+        for (Participant x : List.of(p, copy)) {
+            assertEquals(Participant.Outcome.COMMITTED, x.outcome(new TxId(3, 1)), "the oldest is still known");
+            assertEquals(Participant.Outcome.ABORTED, x.outcome(new TxId(3, 3)));
+            assertEquals(Participant.Outcome.COMMITTED, x.outcome(new TxId(3, 149_999)));
+            assertEquals(Participant.Outcome.PREPARED, x.outcome(held));
+            assertEquals(Participant.Outcome.UNKNOWN, x.outcome(new TxId(3, 200_000)));
+            assertEquals(Participant.Outcome.UNKNOWN, x.outcome(new TxId(4, 1)));
+            assertEquals(204, x.commit(new TxId(3, 2), 3).status(), "a late duplicate commit is still answered truthfully");
+            assertEquals(500, x.commit(new TxId(3, 6), 3).status());
+        }
+    }
 }

@@ -1,0 +1,125 @@
+package kvstore.cluster;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.shareddata.Lock;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import kvstore.core.NodeSettings;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Clustered mode (SPEC.md section 7): the Vert.x cluster on Hazelcast through vertx-hazelcast,
+ * with our own configuration: members found by TCP-IP only (no multicast, no cloud
+ * auto-detection), Hazelcast's phone-home off, bound to the node's address, its logging through
+ * SLF4J (quiet: WARN and up), and heartbeats tuned so that a silent death is noticed within 5
+ * seconds (the default is about a minute). A kill -9 is noticed at once (connection refused).
+ *
+ * <p>What the nodes use it for: membership events (a follower's death marks it down at once),
+ * a cluster-wide lock that only the active leader holds (a standby waits on it), and a small
+ * directory map in which leaders publish their HTTP address and epoch, so followers find them.
+ *
+ * <p>Hazelcast's traffic is not authenticated in its open-source edition: bind it to a private
+ * network (README, "Clustered mode").
+ */
+public final class Cluster {
+    public static final String LEADER_LOCK = "kvstore.leader";
+    public static final String DIRECTORY = "kvstore.directory";
+
+    private final Vertx vertx;
+    private final HazelcastClusterManager manager;
+
+    private Cluster(Vertx vertx, HazelcastClusterManager manager) {
+        this.vertx = vertx;
+        this.manager = manager;
+    }
+
+    /** Joins (or forms) the cluster; the future completes with the clustered node. */
+    public static Future<Cluster> start(NodeSettings s) {
+        HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(s));
+        VertxOptions options = new VertxOptions();
+        options.getEventBusOptions().setHost(s.host()).setPort(0).setClusterPublicHost(s.advertise());
+        return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
+                .map(v -> new Cluster(v, manager));
+    }
+
+    static Config hazelcastConfig(NodeSettings s) {
+        Config c = new Config();
+        c.setClusterName("kvstore");
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.logging.type", "slf4j");
+        c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+        c.setProperty("hazelcast.wait.seconds.before.join", "1");
+        boolean wildcard = s.host().equals("0.0.0.0") || s.host().equals("::");
+        c.setProperty("hazelcast.socket.bind.any", String.valueOf(wildcard));
+        NetworkConfig n = c.getNetworkConfig();
+        n.setPort(s.clusterPort()).setPortAutoIncrement(false);
+        if (!wildcard) n.getInterfaces().setEnabled(true).addInterface(s.host());
+        n.setPublicAddress(s.advertise() + ":" + s.clusterPort());
+        JoinConfig j = n.getJoin();
+        j.getMulticastConfig().setEnabled(false);
+        j.getAutoDetectionConfig().setEnabled(false);
+        j.getTcpIpConfig().setEnabled(true).setMembers(members(s));
+        // The maps Vert.x itself needs (from vertx-hazelcast's default-cluster.xml).
+        c.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+                .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+        c.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
+        c.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
+        c.addMapConfig(new MapConfig(DIRECTORY).setBackupCount(1));
+        return c;
+    }
+
+    static List<String> members(NodeSettings s) {
+        List<String> out = new ArrayList<>();
+        if (s.clusterMembers() != null) {
+            for (String m : s.clusterMembers().split(",")) if (!m.isBlank()) out.add(m.trim());
+        }
+        if (out.isEmpty()) out.add(s.advertise() + ":" + s.clusterPort());
+        return out;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    /** This node's id in the cluster (Hazelcast's member UUID). */
+    public String nodeId() {
+        return manager.getNodeId();
+    }
+
+    /** Calls {@code listener} on {@code context} with the id of every member that leaves or dies. */
+    public void onMemberRemoved(Context context, Consumer<String> listener) {
+        manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+            @Override public void memberAdded(MembershipEvent e) {}
+
+            @Override public void memberRemoved(MembershipEvent e) {
+                String id = e.getMember().getUuid().toString();
+                context.runOnContext(v -> listener.accept(id));
+            }
+        });
+    }
+
+    /** The lock that makes a leader the active one; completes when acquired or fails on timeout. */
+    public Future<Lock> leaderLock(long timeoutMillis) {
+        return vertx.sharedData().getLockWithTimeout(LEADER_LOCK, timeoutMillis);
+    }
+
+    /** Where leaders publish themselves: "leader.NODEID" to a JSON object. */
+    public Future<AsyncMap<String, String>> directory() {
+        return vertx.sharedData().getAsyncMap(DIRECTORY);
+    }
+}

@@ -9,7 +9,7 @@ import kvstore.core.NodeSettings;
 import kvstore.core.log.FileHeader;
 import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Participant;
-import kvstore.http.ServerOptions;
+import kvstore.http.Intake;
 import kvstore.storage.LogStore;
 import kvstore.storage.Recovery;
 import org.slf4j.Logger;
@@ -48,7 +48,7 @@ public final class FollowerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         FollowerHttp http = new FollowerHttp(this, settings);
-        server = vertx.createHttpServer(ServerOptions.forLimits(settings.limits())).requestHandler(http::handle);
+        server = Intake.create(vertx, settings.limits(), http::handle);
         return server.listen(settings.port(), settings.host())
                 .compose(srv -> {
                     boundPort = srv.actualPort();

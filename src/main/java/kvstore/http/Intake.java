@@ -1,0 +1,218 @@
+package kvstore.http;
+
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import kvstore.core.Errors;
+import kvstore.core.Limits;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * What every request passes before it reaches a node's routes (SPEC.md section 5: "under any
+ * malformed input a node answers with the documented error or closes that connection, and
+ * keeps serving everyone else"). One per HTTP server, on that server's event loop.
+ *
+ * <h2>What Vert.x 5.0.7 does by itself, and what this adds</h2>
+ * <ul>
+ *   <li>Request line and headers: Netty's decoder enforces {@link ServerOptions}' limits and
+ *       Vert.x answers 414 or 431 and closes. A header <em>count</em> is bounded by the header
+ *       size (10,000 headers do not fit in 8 KB). Bytes that are not HTTP at all got Vert.x's
+ *       400 with an empty body; here they get 500 {@code error: invalid request}, and the
+ *       connection is closed.</li>
+ *   <li>Bodies: Vert.x reads and discards a body nobody asked for, however large, and keeps the
+ *       connection. Our API never takes a body, so a declared {@code Content-Length} over
+ *       {@link #MAX_BODY_BYTES} gets 413 before the request runs, and the connection is closed;
+ *       a chunked body is counted and the connection closed once it passes the limit.</li>
+ *   <li>Timeouts: Vert.x has none by default. {@link ServerOptions} sets an idle timeout (no
+ *       byte in either direction), which does not stop a client that sends one byte every few
+ *       seconds. So a connection must also deliver a whole request head within
+ *       {@link #FIRST_REQUEST_MILLIS} of opening, and the next one (or the rest of a body)
+ *       within {@link #NEXT_REQUEST_MILLIS} of the previous answer. A request being answered is
+ *       never cut: our own timeouts bound that. A sweep once a second closes the late ones.</li>
+ *   <li>HTTP/1.1 without {@code Host} is invalid (RFC 9112 section 3.2): 500
+ *       {@code error: invalid request}. HTTP/1.0 without {@code Host} is legal and served (no
+ *       browser sends it, so it cannot carry a DNS-rebinding attack).</li>
+ *   <li>Pipelining works: Vert.x answers pipelined requests one at a time, in order, and stops
+ *       reading the socket while one is in progress, so a pipeline costs no memory.</li>
+ *   <li>HTTP/2 (h2c, on by default in Vert.x) is off in {@link ServerOptions}: the limits above
+ *       are HTTP/1's, and nothing of ours speaks HTTP/2.</li>
+ * </ul>
+ *
+ * <p>Per request this costs a map lookup and three header lookups; no allocation unless the
+ * request carries a body.
+ */
+public final class Intake {
+    /** The largest request body we read (and ignore); our API never needs one. */
+    public static final int MAX_BODY_BYTES = 4096;
+    /** A new connection must deliver a whole request head within this. */
+    public static final long FIRST_REQUEST_MILLIS = 10_000;
+    /** After an answer, the next request head (or the rest of the last body) within this. */
+    public static final long NEXT_REQUEST_MILLIS = ServerOptions.IDLE_TIMEOUT_SECONDS * 1_000L;
+    private static final long SWEEP_MILLIS = 1_000;
+
+    private final Handler<HttpServerRequest> routes;
+    private final long firstNanos;
+    private final long nextNanos;
+    private final IdentityHashMap<HttpConnection, Watch> open = new IdentityHashMap<>();
+
+    /** What the sweep knows about one connection. */
+    private static final class Watch {
+        final HttpConnection connection;
+        final long openedNanos;
+        HttpServerRequest last;     // the last request whose head arrived
+        HttpServerRequest answered; // the last request the sweep saw answered
+        long answeredSeenNanos;
+
+        Watch(HttpConnection connection, long openedNanos) {
+            this.connection = connection;
+            this.openedNanos = openedNanos;
+        }
+    }
+
+    Intake(Handler<HttpServerRequest> routes, long firstMillis, long nextMillis) {
+        this.routes = routes;
+        this.firstNanos = firstMillis * 1_000_000L;
+        this.nextNanos = nextMillis * 1_000_000L;
+    }
+
+    /**
+     * An HTTP server with our limits in front of {@code routes}. Call it from the verticle's
+     * start: the sweep timer belongs to that deployment and stops with it.
+     */
+    public static HttpServer create(Vertx vertx, Limits limits, Handler<HttpServerRequest> routes) {
+        return create(vertx, limits, routes, FIRST_REQUEST_MILLIS, NEXT_REQUEST_MILLIS);
+    }
+
+    /** The same with other timeouts (tests). */
+    static HttpServer create(Vertx vertx, Limits limits, Handler<HttpServerRequest> routes, long firstMillis, long nextMillis) {
+        Intake intake = new Intake(routes, firstMillis, nextMillis);
+        HttpServer server = vertx.createHttpServer(ServerOptions.forLimits(limits))
+                .connectionHandler(intake::connected)
+                .invalidRequestHandler(Intake::invalid)
+                .requestHandler(intake::request);
+        vertx.setPeriodic(SWEEP_MILLIS, t -> intake.sweep(System.nanoTime()));
+        return server;
+    }
+
+    /* --- Requests --- */
+
+    void request(HttpServerRequest req) {
+        Watch w = open.get(req.connection());
+        if (w != null) w.last = req;
+        if (req.version() != HttpVersion.HTTP_1_0 && req.getHeader(HttpHeaders.HOST) == null) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+        String encoding = req.getHeader(HttpHeaders.TRANSFER_ENCODING);
+        if (length != null || encoding != null) {
+            long declared = length == null ? 0 : contentLength(length);
+            if (declared < 0 || declared > MAX_BODY_BYTES) {
+                closeAfter(req.response().setStatusCode(413), req);
+                return;
+            }
+            if (declared > 0 || encoding != null) req.handler(new BodyLimit(req.connection()));
+        }
+        routes.handle(req);
+    }
+
+    /** A decimal Content-Length, or -1 when it is not one (Netty has checked it already). */
+    static long contentLength(String s) {
+        if (s.isEmpty() || s.length() > 18) return -1;
+        long v = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') return -1;
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    }
+
+    /** Counts a body as it arrives and closes the connection once it passes the limit. */
+    private static final class BodyLimit implements Handler<Buffer> {
+        private final HttpConnection connection;
+        private long seen;
+
+        BodyLimit(HttpConnection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public void handle(Buffer chunk) {
+            if (seen > MAX_BODY_BYTES) return;
+            seen += chunk.length();
+            if (seen > MAX_BODY_BYTES) connection.close();
+        }
+    }
+
+    /** HTTP that Netty could not decode: 414, 431, or 500 invalid request; then close. */
+    static void invalid(HttpServerRequest req) {
+        Throwable cause = req.decoderResult().cause();
+        HttpServerResponse r = req.response();
+        if (cause instanceof TooLongHttpLineException) {
+            closeAfter(r.setStatusCode(414), req);
+        } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+            closeAfter(r.setStatusCode(431), req);
+        } else {
+            r.setStatusCode(500).putHeader(HttpHeaders.CONTENT_TYPE, Replies.TEXT)
+                    .putHeader(HttpHeaders.CONNECTION, HttpHeaderValues.CLOSE)
+                    .end(Errors.INVALID_REQUEST)
+                    .onComplete(ar -> req.connection().close());
+        }
+    }
+
+    /** Ends the answer with no body, says the connection closes, and closes it. */
+    private static void closeAfter(HttpServerResponse r, HttpServerRequest req) {
+        r.putHeader(HttpHeaders.CONNECTION, HttpHeaderValues.CLOSE).end().onComplete(ar -> req.connection().close());
+    }
+
+    /* --- Connections and the sweep --- */
+
+    void connected(HttpConnection c) {
+        open.put(c, new Watch(c, System.nanoTime()));
+        c.closeHandler(v -> open.remove(c));
+    }
+
+    /** Closes the connections that are late with a request head (or the rest of a body). */
+    void sweep(long now) {
+        if (open.isEmpty()) return;
+        List<HttpConnection> late = null;
+        for (Watch w : open.values()) {
+            boolean isLate;
+            if (w.last == null) {
+                isLate = now - w.openedNanos > firstNanos;
+            } else if (w.last.response().ended()) {
+                if (w.answered != w.last) {
+                    w.answered = w.last;
+                    w.answeredSeenNanos = now;
+                }
+                isLate = now - w.answeredSeenNanos > nextNanos;
+            } else {
+                isLate = false; // being answered: our own timeouts bound that
+            }
+            if (isLate) {
+                if (late == null) late = new ArrayList<>();
+                late.add(w.connection);
+            }
+        }
+        if (late != null) for (HttpConnection c : late) c.close();
+    }
+
+    /** Open connections (for tests). */
+    int openConnections() {
+        return open.size();
+    }
+}

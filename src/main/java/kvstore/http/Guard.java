@@ -7,7 +7,7 @@ import io.vertx.core.http.HttpServerRequest;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
 
@@ -28,23 +28,30 @@ public final class Guard {
 
     private final byte[] secret;
     private final byte[] bearer;
-    private final Set<String> names = new HashSet<>();
+    private final String[] names;
 
     public Guard(String secret, String clientToken, String... ownNames) {
         this.secret = secret == null ? null : secret.getBytes(StandardCharsets.UTF_8);
         this.bearer = clientToken == null ? null : ("Bearer " + clientToken).getBytes(StandardCharsets.UTF_8);
-        names.add("localhost");
-        for (String n : ownNames) if (n != null) names.add(n.toLowerCase(Locale.ROOT));
+        Set<String> n = new LinkedHashSet<>();
+        n.add("localhost");
+        for (String name : ownNames) if (name != null && !name.isEmpty()) n.add(name.toLowerCase(Locale.ROOT));
+        this.names = n.toArray(new String[0]);
     }
 
     public boolean hasSecret() {
         return secret != null;
     }
 
-    /** True when the browser rules allow the request (Origin and Host). */
+    /**
+     * True when the browser rules allow the request: its {@code Host} (when it has one; only
+     * HTTP/1.0 may omit it, see {@link Intake}) names this node, and a PUT, DELETE or POST
+     * that carries an {@code Origin} comes from the page this node serves. Allocation-free
+     * on the usual path (a Host and no Origin).
+     */
     public boolean browserSafe(HttpServerRequest req) {
         String host = req.getHeader(HttpHeaders.HOST);
-        if (host != null && !hostAllowed(hostPart(host))) return false;
+        if (host != null && !hostAllowed(host)) return false;
         HttpMethod m = req.method();
         if (m == HttpMethod.PUT || m == HttpMethod.DELETE || m == HttpMethod.POST) {
             String origin = req.getHeader(HttpHeaders.ORIGIN);
@@ -61,15 +68,80 @@ public final class Guard {
         return bearer == null || equal(req.getHeader(HttpHeaders.AUTHORIZATION), bearer);
     }
 
-    private static boolean equal(String given, byte[] expected) {
+    /**
+     * Constant time in the content of both and in the expected length: the time depends only on
+     * the length of what was given ({@link MessageDigest#isEqual}).
+     */
+    static boolean equal(String given, byte[] expected) {
         byte[] g = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(g, expected); // constant time for equal lengths
+        return MessageDigest.isEqual(g, expected);
     }
 
-    private boolean hostAllowed(String h) {
-        if (h.isEmpty()) return false;
-        String lower = h.toLowerCase(Locale.ROOT);
-        return names.contains(lower) || isIpLiteral(lower);
+    /**
+     * A Host header (RFC 9110 section 7.2: host and optional port) that names this node: an IP
+     * literal, {@code localhost} or one of its configured names, in any case.
+     */
+    boolean hostAllowed(String header) {
+        int from = 0, to = header.length();
+        while (from < to && header.charAt(from) <= ' ') from++;
+        while (to > from && header.charAt(to - 1) <= ' ') to--;
+        if (from == to) return false;
+        if (header.charAt(from) == '[') { // [IPv6]:port
+            int close = header.indexOf(']', from);
+            if (close < 0 || close >= to || !portOrNothing(header, close + 1, to)) return false;
+            return isIpv6(header, from + 1, close);
+        }
+        int colon = header.indexOf(':', from);
+        if (colon >= 0 && colon < to) {
+            if (header.indexOf(':', colon + 1) >= 0) return isIpv6(header, from, to); // bare IPv6, no port
+            if (!portOrNothing(header, colon, to)) return false;
+            to = colon;
+        }
+        if (from == to) return false;
+        if (isIpv4(header, from, to)) return true;
+        for (String n : names) {
+            if (n.length() == to - from && header.regionMatches(true, from, n, 0, n.length())) return true;
+        }
+        return false;
+    }
+
+    /** Nothing, or a colon and 1 to 5 digits. */
+    private static boolean portOrNothing(String s, int from, int to) {
+        if (from == to) return true;
+        if (s.charAt(from) != ':' || to - from < 2 || to - from > 6) return false;
+        for (int i = from + 1; i < to; i++) if (s.charAt(i) < '0' || s.charAt(i) > '9') return false;
+        return true;
+    }
+
+    /** Four decimal parts of 0 to 255. */
+    static boolean isIpv4(String s, int from, int to) {
+        int parts = 0, digits = 0, value = 0;
+        for (int i = from; i <= to; i++) {
+            char c = i == to ? '.' : s.charAt(i);
+            if (c == '.') {
+                if (digits == 0 || value > 255) return false;
+                parts++;
+                digits = 0;
+                value = 0;
+            } else if (c >= '0' && c <= '9' && digits < 3) {
+                value = value * 10 + (c - '0');
+                digits++;
+            } else {
+                return false;
+            }
+        }
+        return parts == 4;
+    }
+
+    /** Hex digits, colons and dots (an IPv4 tail), with at least two colons. */
+    static boolean isIpv6(String s, int from, int to) {
+        int colons = 0;
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c == ':') colons++;
+            else if (Character.digit(c, 16) < 0 && c != '.') return false;
+        }
+        return colons >= 2;
     }
 
     /** The host of a Host header or authority, without port or IPv6 brackets. */
@@ -84,23 +156,8 @@ public final class Guard {
         return h;
     }
 
-    static boolean isIpLiteral(String h) {
-        if (h.indexOf(':') >= 0) { // IPv6
-            for (char c : h.toCharArray()) if (Character.digit(c, 16) < 0 && c != ':' && c != '.') return false;
-            return true;
-        }
-        String[] parts = h.split("\\.", -1);
-        if (parts.length != 4) return false;
-        for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3) return false;
-            for (char c : p.toCharArray()) if (c < '0' || c > '9') return false;
-            if (Integer.parseInt(p) > 255) return false;
-        }
-        return true;
-    }
-
     /** An Origin is the same site when its host and port are the ones this request was sent to. */
-    private static boolean sameSite(String origin, String host) {
+    static boolean sameSite(String origin, String host) {
         if (host == null) return false;
         try {
             URI u = new URI(origin.trim());

@@ -35,12 +35,15 @@ import java.util.List;
  *   <li>Bodies: Vert.x reads and discards a body nobody asked for, however large, and keeps the
  *       connection. Our API never takes a body, so a declared {@code Content-Length} over
  *       {@link #MAX_BODY_BYTES} gets 413 before the request runs, and the connection is closed;
- *       a chunked body is counted and the connection closed once it passes the limit.</li>
+ *       a chunked body is counted, and past the limit it gets 413 and a closed connection. A
+ *       request with a body runs only once its body is complete, so one refused has changed
+ *       nothing.</li>
  *   <li>Timeouts: Vert.x has none by default. {@link ServerOptions} sets an idle timeout (no
  *       byte in either direction), which does not stop a client that sends one byte every few
  *       seconds. So a connection must also deliver a whole request head within
- *       {@link #FIRST_REQUEST_MILLIS} of opening, and the next one (or the rest of a body)
- *       within {@link #NEXT_REQUEST_MILLIS} of the previous answer. A request being answered is
+ *       {@link #FIRST_REQUEST_MILLIS} of opening, its body (if any) within
+ *       {@link #NEXT_REQUEST_MILLIS} of its head, and the next head within
+ *       {@link #NEXT_REQUEST_MILLIS} of the previous answer. A request being answered is
  *       never cut: our own timeouts bound that. A sweep once a second closes the late ones.</li>
  *   <li>HTTP/1.1 without {@code Host} is invalid (RFC 9112 section 3.2): 500
  *       {@code error: invalid request}. HTTP/1.0 without {@code Host} is legal and served (no
@@ -59,7 +62,7 @@ public final class Intake {
     public static final int MAX_BODY_BYTES = 4096;
     /** A new connection must deliver a whole request head within this. */
     public static final long FIRST_REQUEST_MILLIS = 10_000;
-    /** After an answer, the next request head (or the rest of the last body) within this. */
+    /** A body within this of its head; after an answer, the next request head within this. */
     public static final long NEXT_REQUEST_MILLIS = ServerOptions.IDLE_TIMEOUT_SECONDS * 1_000L;
     private static final long SWEEP_MILLIS = 1_000;
 
@@ -73,6 +76,7 @@ public final class Intake {
         final HttpConnection connection;
         final long openedNanos;
         HttpServerRequest last;     // the last request whose head arrived
+        long lastNanos;             // when it arrived
         HttpServerRequest answered; // the last request the sweep saw answered
         long answeredSeenNanos;
 
@@ -111,7 +115,10 @@ public final class Intake {
 
     void request(HttpServerRequest req) {
         Watch w = open.get(req.connection());
-        if (w != null) w.last = req;
+        if (w != null) {
+            w.last = req;
+            w.lastNanos = System.nanoTime();
+        }
         if (req.version() != HttpVersion.HTTP_1_0 && req.getHeader(HttpHeaders.HOST) == null) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
@@ -124,7 +131,10 @@ public final class Intake {
                 closeAfter(req.response().setStatusCode(413), req);
                 return;
             }
-            if (declared > 0 || encoding != null) req.handler(new BodyLimit(req.connection()));
+            if (declared > 0 || encoding != null) {
+                new BodyGate(req, routes).open();
+                return;
+            }
         }
         routes.handle(req);
     }
@@ -141,20 +151,38 @@ public final class Intake {
         return v;
     }
 
-    /** Counts a body as it arrives and closes the connection once it passes the limit. */
-    private static final class BodyLimit implements Handler<Buffer> {
-        private final HttpConnection connection;
+    /**
+     * A request that carries a body runs only once the whole body has arrived within the limit
+     * (it is then ignored). Past the limit the answer is 413 and the connection is closed, and
+     * the request never runs: a chunked PUT of 20 MB changes nothing.
+     */
+    private static final class BodyGate implements Handler<Buffer> {
+        private final HttpServerRequest req;
+        private final Handler<HttpServerRequest> routes;
         private long seen;
+        private boolean refused;
 
-        BodyLimit(HttpConnection connection) {
-            this.connection = connection;
+        BodyGate(HttpServerRequest req, Handler<HttpServerRequest> routes) {
+            this.req = req;
+            this.routes = routes;
+        }
+
+        void open() {
+            req.exceptionHandler(e -> { }); // the peer went away mid-body: nothing to answer
+            req.handler(this);
+            req.endHandler(v -> {
+                if (!refused) routes.handle(req);
+            });
         }
 
         @Override
         public void handle(Buffer chunk) {
-            if (seen > MAX_BODY_BYTES) return;
+            if (refused) return;
             seen += chunk.length();
-            if (seen > MAX_BODY_BYTES) connection.close();
+            if (seen > MAX_BODY_BYTES) {
+                refused = true;
+                closeAfter(req.response().setStatusCode(413), req);
+            }
         }
     }
 
@@ -194,6 +222,8 @@ public final class Intake {
             boolean isLate;
             if (w.last == null) {
                 isLate = now - w.openedNanos > firstNanos;
+            } else if (!w.last.isEnded() && !w.last.response().ended()) {
+                isLate = now - w.lastNanos > nextNanos; // its body is still arriving
             } else if (w.last.response().ended()) {
                 if (w.answered != w.last) {
                     w.answered = w.last;

@@ -178,7 +178,8 @@ class IntakeTest {
     }
 
     @Test
-    void aChunkedBodyIsCutOffPastTheLimit() throws Exception {
+    void aChunkedBodyPastTheLimitIs413OrClosedAndNeverRouted() throws Exception {
+        int before = routed.get();
         try (Socket s = new Socket("127.0.0.1", port)) {
             OutputStream out = s.getOutputStream();
             out.write(ascii("PUT /?key=a&val=b HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"));
@@ -193,8 +194,43 @@ class IntakeTest {
             } catch (IOException e) {
                 closed = true; // the server closed: writes fail
             }
-            if (!closed) readUntilClosed(s, 5_000);
+            String got = readUntilClosed(s, 5_000);
+            assertTrue(got.isEmpty() || got.startsWith("HTTP/1.1 413 "), got);
         }
+        assertEquals(before, routed.get(), "the request never ran");
+    }
+
+    @Test
+    void aSmallChunkedBodyRunsTheRequestOnceComplete() {
+        RawHttp.Response r = RawHttp.send(port, ascii("PUT /?key=a&val=b HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                + "Connection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+        assertEquals(200, r.status(), r.raw());
+        assertEquals("routed", r.body());
+    }
+
+    @Test
+    void aBodyDrippedSlowlyIsClosed() throws Exception {
+        int before = routed.get();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            OutputStream out = s.getOutputStream();
+            out.write(ascii("PUT /?key=a&val=b HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4000\r\n\r\n"));
+            long deadline = System.nanoTime() + (NEXT_MILLIS + 3_000) * 1_000_000L;
+            boolean closed = false;
+            s.setSoTimeout(100);
+            while (!closed && System.nanoTime() < deadline) {
+                try {
+                    out.write('x');
+                    out.flush();
+                    closed = s.getInputStream().read() < 0;
+                } catch (SocketTimeoutException e) {
+                    // nothing yet
+                } catch (IOException e) {
+                    closed = true;
+                }
+            }
+            assertTrue(closed, "a body that never completes is closed");
+        }
+        assertEquals(before, routed.get(), "the request never ran");
     }
 
     @Test

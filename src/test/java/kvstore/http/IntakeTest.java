@@ -259,7 +259,7 @@ class IntakeTest {
     @Test
     void h2cIsNotSpoken() {
         RawHttp.Response r = RawHttp.send(port, ascii("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
-        assertTrue(r.closedWithoutAnswer() || r.status() >= 400, r.raw());
+        assertTrue(r.closedWithoutAnswer() || r.status() == 501 && r.body().isEmpty(), "Vert.x: 501 for an unknown version: " + r.raw());
         RawHttp.Response up = RawHttp.send(port, ascii("GET /?key=a HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings, close\r\n"
                 + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"));
         assertEquals(200, up.status(), "the upgrade is ignored and the request answered in HTTP/1.1: " + up.raw());

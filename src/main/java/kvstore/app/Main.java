@@ -93,8 +93,12 @@ public final class Main {
     static String startFailure(Throwable e, NodeSettings s) {
         Throwable c = e;
         while (c.getCause() != null && !(c instanceof BindException) && !(c instanceof CorruptLogException)) c = c.getCause();
-        if (c instanceof BindException || (c.getMessage() != null && c.getMessage().contains("Address already in use"))) {
+        if (c.getMessage() != null && c.getMessage().contains("Address already in use")) {
             return "cannot listen on " + s.host() + ":" + s.port() + ": address already in use";
+        }
+        if (c instanceof BindException) {
+            // Not in use but not possible either: e.g. an address this machine does not have.
+            return "cannot listen on " + s.host() + ":" + s.port() + ": " + c.getMessage();
         }
         if (c instanceof CorruptLogException) return c.getMessage();
         if (c instanceof AccessDeniedException) return "data directory not accessible: " + c.getMessage();

@@ -156,13 +156,16 @@ public final class Guard {
         return h;
     }
 
-    /** An Origin is the same site when its host and port are the ones this request was sent to. */
+    /**
+     * An Origin is the same site when it is {@code http} (a node serves no TLS) with the host and
+     * port this request was sent to: the node's own page.
+     */
     static boolean sameSite(String origin, String host) {
         if (host == null) return false;
         try {
             URI u = new URI(origin.trim());
-            if (u.getHost() == null) return false;
-            int port = u.getPort() >= 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+            if (u.getHost() == null || !"http".equalsIgnoreCase(u.getScheme())) return false;
+            int port = u.getPort() >= 0 ? u.getPort() : 80;
             String h = host.trim();
             String hostOnly = hostPart(h);
             int hostPort;

@@ -43,6 +43,7 @@ class GuardTest {
         assertFalse(Guard.sameSite("http://127.0.0.1:16201", "127.0.0.1:16200"), "another node is another site");
         assertFalse(Guard.sameSite("http://localhost:16200", "127.0.0.1:16200"));
         assertFalse(Guard.sameSite("null", "127.0.0.1:16200"), "sandboxed frames and file: pages send Origin: null");
+        assertFalse(Guard.sameSite("https://127.0.0.1:16200", "127.0.0.1:16200"), "a node serves no TLS");
         assertFalse(Guard.sameSite("http://127.0.0.1:16200", null));
         assertFalse(Guard.sameSite("http://127.0.0.1:x", "127.0.0.1:16200"));
         assertFalse(Guard.sameSite("%%%", "127.0.0.1:16200"));

@@ -77,11 +77,15 @@ public final class Main {
         try {
             node.start().await(5, TimeUnit.MINUTES);
         } catch (Throwable e) {
-            System.err.println("kvstore: " + startFailure(e, s));
-            System.err.flush();
-            Runtime.getRuntime().halt(1);
+            if (!Signals.stopping()) {
+                System.err.println("kvstore: " + startFailure(e, s));
+                System.err.flush();
+                Runtime.getRuntime().halt(1);
+            }
+            // Stopped while starting (e.g. SIGTERM while waiting for the leader): a clean stop,
+            // which the shutdown thread finishes with exit 0.
         }
-        if (embedded) ((EmbeddedCluster) node).console(System.in, System.out, shutdown);
+        if (embedded && !Signals.stopping()) ((EmbeddedCluster) node).console(System.in, System.out, shutdown);
         try {
             stopped.await();
         } catch (InterruptedException ignored) {

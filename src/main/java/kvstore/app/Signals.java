@@ -11,6 +11,11 @@ final class Signals {
 
     private static volatile boolean stopping;
 
+    /** True once SIGTERM or SIGINT has started a stop. */
+    static boolean stopping() {
+        return stopping;
+    }
+
     static void onTerminate(Runnable stop) {
         Runnable once = () -> {
             if (stopping) return;

@@ -15,6 +15,8 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import kvstore.core.Errors;
 import kvstore.core.Limits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -52,6 +54,7 @@ import java.util.List;
  *       reading the socket while one is in progress, so a pipeline costs no memory.</li>
  *   <li>HTTP/2 (h2c, on by default in Vert.x) is off in {@link ServerOptions}: the limits above
  *       are HTTP/1's, and nothing of ours speaks HTTP/2.</li>
+ *   <li>Connections: at most {@link #MAX_CONNECTIONS} open per server; Vert.x has no limit.</li>
  * </ul>
  *
  * <p>Per request this costs a map lookup and three header lookups; no allocation unless the
@@ -64,11 +67,22 @@ public final class Intake {
     public static final long FIRST_REQUEST_MILLIS = 10_000;
     /** A body within this of its head; after an answer, the next request head within this. */
     public static final long NEXT_REQUEST_MILLIS = ServerOptions.IDLE_TIMEOUT_SECONDS * 1_000L;
+    /**
+     * Open connections per server. Past it a new connection is closed at once, so that a flood
+     * of idle sockets cannot take every file descriptor (the log must still open files and the
+     * leader must still reach its followers); the head timeout clears the flood within seconds.
+     */
+    public static final int MAX_CONNECTIONS = 4096;
     private static final long SWEEP_MILLIS = 1_000;
+    private static final long WARN_EVERY_NANOS = 60_000_000_000L;
+    private static final Logger LOG = LoggerFactory.getLogger(Intake.class);
 
     private final Handler<HttpServerRequest> routes;
     private final long firstNanos;
     private final long nextNanos;
+    private final int maxConnections;
+    private long refusedSinceWarning;
+    private long lastWarningNanos = System.nanoTime() - WARN_EVERY_NANOS;
     private final IdentityHashMap<HttpConnection, Watch> open = new IdentityHashMap<>();
 
     /** What the sweep knows about one connection. */
@@ -86,8 +100,9 @@ public final class Intake {
         }
     }
 
-    Intake(Handler<HttpServerRequest> routes, long firstMillis, long nextMillis) {
+    Intake(Handler<HttpServerRequest> routes, long firstMillis, long nextMillis, int maxConnections) {
         this.routes = routes;
+        this.maxConnections = maxConnections;
         this.firstNanos = firstMillis * 1_000_000L;
         this.nextNanos = nextMillis * 1_000_000L;
     }
@@ -97,12 +112,13 @@ public final class Intake {
      * start: the sweep timer belongs to that deployment and stops with it.
      */
     public static HttpServer create(Vertx vertx, Limits limits, Handler<HttpServerRequest> routes) {
-        return create(vertx, limits, routes, FIRST_REQUEST_MILLIS, NEXT_REQUEST_MILLIS);
+        return create(vertx, limits, routes, FIRST_REQUEST_MILLIS, NEXT_REQUEST_MILLIS, MAX_CONNECTIONS);
     }
 
-    /** The same with other timeouts (tests). */
-    static HttpServer create(Vertx vertx, Limits limits, Handler<HttpServerRequest> routes, long firstMillis, long nextMillis) {
-        Intake intake = new Intake(routes, firstMillis, nextMillis);
+    /** The same with other timeouts and connection limit (tests). */
+    static HttpServer create(Vertx vertx, Limits limits, Handler<HttpServerRequest> routes, long firstMillis, long nextMillis,
+                             int maxConnections) {
+        Intake intake = new Intake(routes, firstMillis, nextMillis, maxConnections);
         HttpServer server = vertx.createHttpServer(ServerOptions.forLimits(limits))
                 .connectionHandler(intake::connected)
                 .invalidRequestHandler(Intake::invalid)
@@ -170,6 +186,9 @@ public final class Intake {
         void open() {
             req.exceptionHandler(e -> { }); // the peer went away mid-body: nothing to answer
             req.handler(this);
+            // A client that asked first (Expect: 100-continue) and is within the limit may send;
+            // over the limit it got its 413 without sending anything.
+            if (req.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) req.response().writeContinue();
             req.endHandler(v -> {
                 if (!refused) routes.handle(req);
             });
@@ -210,7 +229,18 @@ public final class Intake {
     /* --- Connections and the sweep --- */
 
     void connected(HttpConnection c) {
-        open.put(c, new Watch(c, System.nanoTime()));
+        long now = System.nanoTime();
+        if (open.size() >= maxConnections) {
+            c.close();
+            refusedSinceWarning++;
+            if (now - lastWarningNanos >= WARN_EVERY_NANOS) {
+                LOG.warn("{} open connections, the limit: closing new ones ({} so far)", open.size(), refusedSinceWarning);
+                lastWarningNanos = now;
+                refusedSinceWarning = 0;
+            }
+            return;
+        }
+        open.put(c, new Watch(c, now));
         c.closeHandler(v -> open.remove(c));
     }
 
@@ -241,8 +271,4 @@ public final class Intake {
         if (late != null) for (HttpConnection c : late) c.close();
     }
 
-    /** Open connections (for tests). */
-    int openConnections() {
-        return open.size();
-    }
 }

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import kvstore.core.Errors;
 import kvstore.core.Limits;
+import kvstore.testing.Await;
 import kvstore.testing.RawHttp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -32,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class IntakeTest {
     private static final long FIRST_MILLIS = 600, NEXT_MILLIS = 900;
+    private static final int MAX_CONNECTIONS = 40;
     private static Vertx vertx;
     private static int port;
     private static final AtomicInteger routed = new AtomicInteger();
@@ -47,7 +50,7 @@ class IntakeTest {
                     routed.incrementAndGet();
                     if (req.path().equals("/slow")) vertx.setTimer(1_500, t -> Replies.text(req, 200, "late"));
                     else Replies.text(req, 200, "routed");
-                }, FIRST_MILLIS, NEXT_MILLIS);
+                }, FIRST_MILLIS, NEXT_MILLIS, MAX_CONNECTIONS);
                 return server.listen(0, "127.0.0.1").map(s -> bound[0] = s.actualPort());
             }
         }).await(30, TimeUnit.SECONDS);
@@ -148,6 +151,29 @@ class IntakeTest {
     }
 
     @Test
+    void connectionsBeyondTheLimitAreClosedAndTheFloodClearsItself() throws Exception {
+        java.util.List<Socket> flood = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CONNECTIONS + 10; i++) flood.add(new Socket("127.0.0.1", port));
+            // The ones past the limit are closed at once (other tests' connections may count too).
+            int closedAtOnce = 0;
+            for (Socket s : flood.subList(MAX_CONNECTIONS, flood.size())) {
+                try {
+                    readUntilClosed(s, 300);
+                    closedAtOnce++;
+                } catch (AssertionError stillOpen) {
+                    // one of the first MAX_CONNECTIONS to arrive
+                }
+            }
+            assertTrue(closedAtOnce >= 5, "connections past the limit are closed at once: " + closedAtOnce);
+            for (Socket s : flood) readUntilClosed(s, FIRST_MILLIS + 3_000); // the head timeout clears the rest
+        } finally {
+            for (Socket s : flood) s.close();
+        }
+        Await.until("serving again", java.time.Duration.ofSeconds(5), () -> RawHttp.request(port, "GET", "/?key=a").status() == 200);
+    }
+
+    @Test
     void aRequestBeingAnsweredIsNeverCut() {
         RawHttp.Response r = RawHttp.request(port, "GET", "/slow");
         assertEquals(200, r.status(), "answered after 1.5 s, longer than both timeouts: " + r.raw());
@@ -198,6 +224,25 @@ class IntakeTest {
             assertTrue(got.isEmpty() || got.startsWith("HTTP/1.1 413 "), got);
         }
         assertEquals(before, routed.get(), "the request never ran");
+    }
+
+    @Test
+    void expectContinueIsAnsweredWithinTheLimitAnd413Beyond() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(ascii("PUT /?key=a&val=b HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
+                    + "Expect: 100-continue\r\nConnection: close\r\n\r\n"));
+            s.setSoTimeout(5_000);
+            byte[] buf = new byte[256];
+            String interim = new String(buf, 0, s.getInputStream().read(buf), StandardCharsets.ISO_8859_1);
+            assertTrue(interim.startsWith("HTTP/1.1 100 Continue"), "the client is told to send: " + interim);
+            s.getOutputStream().write(ascii("hello"));
+            String rest = interim + readUntilClosed(s, 5_000);
+            assertTrue(rest.contains("HTTP/1.1 200 OK") && rest.endsWith("routed"), rest);
+        }
+        RawHttp.Response big = RawHttp.send(port, ascii("PUT /?key=a&val=b HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n"
+                + "Expect: 100-continue\r\n\r\n"), 5_000);
+        assertEquals(413, big.status(), "refused before the client sends anything: " + big.raw());
+        assertFalse(big.raw().contains("100 Continue"), big.raw());
     }
 
     @Test

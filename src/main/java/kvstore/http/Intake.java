@@ -148,11 +148,30 @@ public final class Intake {
                 return;
             }
             if (declared > 0 || encoding != null) {
-                new BodyGate(req, routes).open();
+                new BodyGate(req, this).open();
                 return;
             }
         }
-        routes.handle(req);
+        route(req);
+    }
+
+    /**
+     * Hands the request to the routes. A route that throws is a bug: it is logged once with its
+     * cause and the client gets {@code error: unable to process request} rather than a
+     * connection that hangs until the idle timeout.
+     */
+    void route(HttpServerRequest req) {
+        try {
+            routes.handle(req);
+        } catch (RuntimeException e) {
+            LOG.error("unexpected failure handling a {} request", req.method(), e);
+            try {
+                if (!req.response().ended() && !req.response().headWritten()) Replies.text(req, 500, Errors.UNABLE);
+                else req.connection().close();
+            } catch (RuntimeException ignored) {
+                req.connection().close();
+            }
+        }
     }
 
     /** A decimal Content-Length, or -1 when it is not one (Netty has checked it already). */
@@ -174,13 +193,13 @@ public final class Intake {
      */
     private static final class BodyGate implements Handler<Buffer> {
         private final HttpServerRequest req;
-        private final Handler<HttpServerRequest> routes;
+        private final Intake intake;
         private long seen;
         private boolean refused;
 
-        BodyGate(HttpServerRequest req, Handler<HttpServerRequest> routes) {
+        BodyGate(HttpServerRequest req, Intake intake) {
             this.req = req;
-            this.routes = routes;
+            this.intake = intake;
         }
 
         void open() {
@@ -190,7 +209,7 @@ public final class Intake {
             // over the limit it got its 413 without sending anything.
             if (req.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) req.response().writeContinue();
             req.endHandler(v -> {
-                if (!refused) routes.handle(req);
+                if (!refused) intake.route(req);
             });
         }
 

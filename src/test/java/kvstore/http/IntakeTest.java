@@ -48,6 +48,7 @@ class IntakeTest {
             public Future<?> start() {
                 HttpServer server = Intake.create(vertx, Limits.DEFAULTS, req -> {
                     routed.incrementAndGet();
+                    if (req.path().equals("/bug")) throw new IllegalStateException("a bug in a route");
                     if (req.path().equals("/slow")) vertx.setTimer(1_500, t -> Replies.text(req, 200, "late"));
                     else Replies.text(req, 200, "routed");
                 }, FIRST_MILLIS, NEXT_MILLIS, MAX_CONNECTIONS);
@@ -171,6 +172,13 @@ class IntakeTest {
             for (Socket s : flood) s.close();
         }
         Await.until("serving again", java.time.Duration.ofSeconds(5), () -> RawHttp.request(port, "GET", "/?key=a").status() == 200);
+    }
+
+    @Test
+    void aRouteThatThrowsAnswersUnableInsteadOfHanging() {
+        RawHttp.Response r = RawHttp.send(port, ascii("GET /bug HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"), 3_000);
+        assertEquals(500, r.status(), r.raw());
+        assertEquals(Errors.UNABLE, r.body());
     }
 
     @Test

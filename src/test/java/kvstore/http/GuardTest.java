@@ -2,7 +2,6 @@ package kvstore.http;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,12 +50,15 @@ class GuardTest {
 
     @Test
     void secretsCompareExactly() {
-        byte[] s = "s3cr3t-Value".getBytes(StandardCharsets.UTF_8);
+        String s = "s3cr3t-Value";
         assertTrue(Guard.equal("s3cr3t-Value", s));
         assertFalse(Guard.equal(null, s));
         assertFalse(Guard.equal("", s));
         assertFalse(Guard.equal("s3cr3t-Valu", s), "a prefix");
         assertFalse(Guard.equal("s3cr3t-Value ", s), "a longer one");
         assertFalse(Guard.equal("S3cr3t-Value", s), "case matters");
+        assertFalse(Guard.equal("s3cr3t-Valuf", s), "the last char");
+        assertFalse(Guard.equal("s3cr3t-Value".repeat(2), s), "twice");
+        assertFalse(Guard.equal("s3cr3t-Valu\u0165", s), "a char that only matches in its low byte");
     }
 }

@@ -49,7 +49,9 @@ import java.util.List;
  *       never cut: our own timeouts bound that. A sweep once a second closes the late ones.</li>
  *   <li>HTTP/1.1 without {@code Host} is invalid (RFC 9112 section 3.2): 500
  *       {@code error: invalid request}. HTTP/1.0 without {@code Host} is legal and served (no
- *       browser sends it, so it cannot carry a DNS-rebinding attack).</li>
+ *       browser sends it, so it cannot carry a DNS-rebinding attack). Another HTTP version
+ *       (e.g. {@code HTTP/9.9}, or HTTP/2's {@code PRI *} preface) gets Vert.x's own 501 with
+ *       no body and a closed connection, before any handler of ours runs.</li>
  *   <li>Pipelining works: Vert.x answers pipelined requests one at a time, in order, and stops
  *       reading the socket while one is in progress, so a pipeline costs no memory.</li>
  *   <li>HTTP/2 (h2c, on by default in Vert.x) is off in {@link ServerOptions}: the limits above

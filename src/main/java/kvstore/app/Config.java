@@ -181,6 +181,8 @@ public final class Config {
         }
         String secret = emptyToNull(r.string("secret", null));
         String token = emptyToNull(r.string("clientToken", null));
+        checkCredential(secret, "--secret (or KVSTORE_SECRET, or \"secret\")");
+        checkCredential(token, "--client-token (or KVSTORE_TOKEN, or \"clientToken\")");
         boolean insecure = r.bool("insecure", false);
         if (secret == null && !insecure && !isLoopback(host)) {
             throw new UsageException("refusing to listen on " + host + " without a cluster secret: set --secret (or KVSTORE_SECRET)"
@@ -233,9 +235,37 @@ public final class Config {
         return s == null || s.isEmpty() ? null : s;
     }
 
+    /**
+     * Protected mode (SPEC.md section 6) lets a node bind without a secret only here: 127.0.0.0/8
+     * written as an IPv4 literal, {@code localhost} or {@code ::1}. A name such as
+     * {@code 127.example.com} is not loopback, whatever it resolves to today.
+     */
     static boolean isLoopback(String host) {
-        return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1") || host.equals("[::1]")
-                || host.startsWith("127.");
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.equals("localhost") || h.equals("::1") || h.equals("[::1]") || h.equals("0:0:0:0:0:0:0:1")) return true;
+        String[] parts = h.split("\\.", -1);
+        if (parts.length != 4 || !parts[0].equals("127")) return false;
+        for (String p : parts) {
+            if (p.isEmpty() || p.length() > 3) return false;
+            for (int i = 0; i < p.length(); i++) if (p.charAt(i) < '0' || p.charAt(i) > '9') return false;
+            if (Integer.parseInt(p) > 255) return false;
+        }
+        return true;
+    }
+
+    /**
+     * A secret or token travels in an HTTP header, so it must be printable ASCII without spaces
+     * (anything else would be mangled or refused on the wire and never match). The message never
+     * repeats the value.
+     */
+    static void checkCredential(String value, String what) throws UsageException {
+        if (value == null) return;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                throw new UsageException(what + " must be printable ASCII without spaces (character " + (i + 1) + " is not)");
+            }
+        }
     }
 
     /** HOST:PORT or http://HOST:PORT[/]. */

@@ -77,18 +77,15 @@ public final class Main {
         try {
             node.start().await(5, TimeUnit.MINUTES);
         } catch (Throwable e) {
-            if (Signals.stopping()) { // SIGTERM arrived while starting: that is a clean stop
-                try {
-                    stopped.await();
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
+            if (!Signals.stopping()) {
+                System.err.println("kvstore: " + startFailure(e, s));
+                System.err.flush();
+                Runtime.getRuntime().halt(1);
             }
-            System.err.println("kvstore: " + startFailure(e, s));
-            System.err.flush();
-            Runtime.getRuntime().halt(1);
+            // Stopped while starting (e.g. SIGTERM while waiting for the leader): a clean stop,
+            // which the shutdown thread finishes with exit 0.
         }
-        if (embedded) ((EmbeddedCluster) node).console(System.in, System.out, shutdown);
+        if (embedded && !Signals.stopping()) ((EmbeddedCluster) node).console(System.in, System.out, shutdown);
         try {
             stopped.await();
         } catch (InterruptedException ignored) {
@@ -100,8 +97,12 @@ public final class Main {
     static String startFailure(Throwable e, NodeSettings s) {
         Throwable c = e;
         while (c.getCause() != null && !(c instanceof BindException) && !(c instanceof CorruptLogException)) c = c.getCause();
-        if (c instanceof BindException || (c.getMessage() != null && c.getMessage().contains("Address already in use"))) {
+        if (c.getMessage() != null && c.getMessage().contains("Address already in use")) {
             return "cannot listen on " + s.host() + ":" + s.port() + ": address already in use";
+        }
+        if (c instanceof BindException) {
+            // Not in use but not possible either: e.g. an address this machine does not have.
+            return "cannot listen on " + s.host() + ":" + s.port() + ": " + c.getMessage();
         }
         if (c instanceof CorruptLogException) return c.getMessage();
         if (c instanceof AccessDeniedException) return "data directory not accessible: " + c.getMessage();

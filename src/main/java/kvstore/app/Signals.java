@@ -11,6 +11,7 @@ final class Signals {
 
     private static volatile boolean stopping;
 
+    /** True once SIGTERM or SIGINT has started a stop. */
     static boolean stopping() {
         return stopping;
     }

@@ -26,6 +26,16 @@ public record NodeSettings(
         long requestTimeoutMillis, long opTimeoutMillis, long checkIntervalMillis, int queueCapacity,
         boolean cluster, int clusterPort, String clusterMembers) {
 
+    /** Like the record's, but the secret and the client token are never printed (SPEC.md section 6). */
+    @Override
+    public String toString() {
+        return "NodeSettings[role=" + role + ", host=" + host + ", advertise=" + advertise + ", port=" + port
+                + ", dataDir=" + dataDir + ", followers=" + followers + ", redundancy=" + redundancy + ", vnodes=" + vnodes
+                + ", leader=" + leaderAddress() + ", secret=" + (secret == null ? "none" : "(set)")
+                + ", clientToken=" + (clientToken == null ? "none" : "(set)") + ", insecure=" + insecure
+                + ", limits=" + limits + ", cluster=" + cluster + "]";
+    }
+
     public String address() {
         return advertise + ":" + port;
     }

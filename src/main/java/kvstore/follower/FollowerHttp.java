@@ -1,5 +1,6 @@
 package kvstore.follower;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -220,21 +221,36 @@ final class FollowerHttp {
             return;
         }
         if (length != null && (length.length() > 9 || KeyRequest.parseEpoch(length) > MAX_BATCH_BODY)) {
-            req.response().setStatusCode(413).putHeader("Connection", "close").end();
+            req.response().setStatusCode(413).putHeader("Connection", "close").end().onComplete(ar -> req.connection().close());
             return;
         }
-        req.body().onComplete(ar -> {
-            if (ar.failed() || ar.result().length() > MAX_BATCH_BODY) {
-                Replies.text(req, 500, Errors.INVALID_REQUEST);
+        // Read the body ourselves, counting as it comes: past the limit, 413 and close.
+        Buffer body = Buffer.buffer(length == null ? 1024 : (int) KeyRequest.parseEpoch(length));
+        boolean[] refused = {false};
+        req.exceptionHandler(e -> refused[0] = true);
+        req.handler(chunk -> {
+            if (refused[0]) return;
+            if (body.length() + chunk.length() > MAX_BATCH_BODY) {
+                refused[0] = true;
+                req.response().setStatusCode(413).putHeader("Connection", "close").end().onComplete(ar -> req.connection().close());
                 return;
             }
-            List<Batch.Item> items = Batch.decodeItems(ar.result().toString(java.nio.charset.StandardCharsets.UTF_8));
+            body.appendBuffer(chunk);
+        });
+        req.endHandler(v -> {
+            if (refused[0]) return;
+            List<Batch.Item> items = Batch.decodeItems(body.toString(java.nio.charset.StandardCharsets.UTF_8));
             if (items == null) {
                 Replies.text(req, 500, Errors.INVALID_REQUEST);
                 return;
             }
             runBatch(req, epoch, items);
         });
+    }
+
+    /** The one request that carries a body: the leader's batch, read by {@link #batch} itself. */
+    static boolean readsItsBody(HttpServerRequest req) {
+        return req.method() == HttpMethod.POST && "/tpc/batch".equals(req.path());
     }
 
     private void runBatch(HttpServerRequest req, long epoch, List<Batch.Item> items) {

@@ -9,7 +9,7 @@ import kvstore.core.NodeSettings;
 import kvstore.core.log.FileHeader;
 import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Participant;
-import kvstore.http.ServerOptions;
+import kvstore.http.Intake;
 import kvstore.storage.LogStore;
 import kvstore.storage.Recovery;
 import org.slf4j.Logger;
@@ -48,7 +48,7 @@ public final class FollowerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         FollowerHttp http = new FollowerHttp(this, settings);
-        server = vertx.createHttpServer(ServerOptions.forLimits(settings.limits())).requestHandler(http::handle);
+        server = Intake.create(vertx, settings.limits(), http::handle, FollowerHttp::readsItsBody);
         return server.listen(settings.port(), settings.host())
                 .compose(srv -> {
                     boundPort = srv.actualPort();
@@ -83,8 +83,7 @@ public final class FollowerVerticle extends VerticleBase {
         if (stopping) return;
         LogRecord r = participant.expireManual(System.currentTimeMillis());
         if (r != null) {
-            LOG.info("manual transaction on {} aborted: not decided within {} s", participant.manual() == null ? "key" : participant.manual().key(),
-                    Participant.MANUAL_TIMEOUT_MILLIS / 1000);
+            LOG.info("the manual transaction was aborted: not decided within {} s", Participant.MANUAL_TIMEOUT_MILLIS / 1000);
             log.appendLazy(r);
         }
     }

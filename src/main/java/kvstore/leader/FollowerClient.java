@@ -41,7 +41,9 @@ public final class FollowerClient {
                 .setKeepAlive(true)
                 .setTcpNoDelay(true)
                 .setConnectTimeout((int) Math.min(timeoutMillis, 2_000))
-                .setIdleTimeout(60)
+                // Below the followers' 30 s idle close, so we never send on a connection being closed.
+                .setIdleTimeout(15)
+                .setKeepAliveTimeout(15)
                 .setDecompressionSupported(false)
                 .setUserAgentEnabled(false)
                 .setFollowRedirects(false);

@@ -118,7 +118,7 @@ final class LeaderHttp {
         }
         String host = parsed.request().key();
         int port = parsePort(parsed.request().value());
-        if (port < 0 || host.isBlank() || host.contains(" ") || leader.registry() == null) {
+        if (port < 0 || !plausibleHost(host) || leader.registry() == null) {
             Replies.text(req, 500, leader.registry() == null ? Errors.UNABLE : Errors.INVALID_REQUEST);
             return;
         }
@@ -130,6 +130,23 @@ final class LeaderHttp {
                     else if (ar.result() != null) Replies.text(req, 500, ar.result());
                     else Replies.text(req, 201, "");
                 });
+    }
+
+    /**
+     * A follower's address as the leader will dial it and show it: a DNS name or an IP literal
+     * (letters, digits, dots, hyphens; colons and brackets for IPv6), at most 253 characters. Anything else
+     * (slashes, spaces, control characters, markup) is an invalid request.
+     */
+    static boolean plausibleHost(String s) {
+        if (s.isEmpty() || s.length() > 253) return false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':'
+                    || c == '[' || c == ']')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static int parsePort(String s) {

@@ -17,7 +17,7 @@ import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Coordinator;
 import kvstore.core.tpc.Effect;
 import kvstore.fault.FaultPoints;
-import kvstore.http.ServerOptions;
+import kvstore.http.Intake;
 import kvstore.queue.WorkQueue;
 import kvstore.storage.LogStore;
 import kvstore.storage.Recovery;
@@ -68,7 +68,7 @@ public final class LeaderVerticle extends VerticleBase {
         client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis());
         client.epochSource(() -> epoch);
         LeaderHttp http = new LeaderHttp(vertx, this, settings);
-        server = vertx.createHttpServer(ServerOptions.forLimits(settings.limits())).requestHandler(http::handle);
+        server = Intake.create(vertx, settings.limits(), http::handle);
         return server.listen(settings.port(), settings.host())
                 .compose(srv -> {
                     boundPort = srv.actualPort();

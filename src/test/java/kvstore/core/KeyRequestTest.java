@@ -119,6 +119,135 @@ class KeyRequestTest {
         }
     }
 
+    /* --- Properties over hostile input (SPEC.md sections 2 and 5) --- */
+
+    private static final java.util.Set<String> DOCUMENTED = java.util.Set.of(
+            Errors.INVALID_REQUEST, Errors.IMPROPER_KEY_LENGTH, Errors.VALUE_TOO_LONG);
+
+    /** Characters Netty can hand over from a request line: one char per byte, so 0 to 255. */
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<String> wireQueries() {
+        net.jqwik.api.Arbitrary<Character> interesting = net.jqwik.api.Arbitraries.of(
+                '%', '&', '=', '+', '0', 'a', 'F', 'z', '\0', (char) 0x80, (char) 0xC3, (char) 0xA9, (char) 0xFF, ' ');
+        net.jqwik.api.Arbitrary<Character> any = net.jqwik.api.Arbitraries.chars().range((char) 0, (char) 0xFF);
+        net.jqwik.api.Arbitrary<String> noise = net.jqwik.api.Arbitraries.oneOf(interesting, any).list().ofMaxSize(40)
+                .map(cs -> { StringBuilder b = new StringBuilder(); cs.forEach(b::append); return b.toString(); });
+        net.jqwik.api.Arbitrary<String> shaped = net.jqwik.api.Combinators.combine(noise, noise, noise)
+                .as((a, b, c) -> "key=" + a + "&val=" + b + c);
+        return net.jqwik.api.Arbitraries.oneOf(noise, shaped);
+    }
+
+    /**
+     * Any request line a client can send: parsing never throws, an error is always one of the
+     * documented bodies, and what is accepted is a well-formed key and value within the limits
+     * that our own encoder turns back into the same request.
+     */
+    @Property(tries = 3000)
+    void anyQueryIsAcceptedFaithfullyOrRefusedWithADocumentedError(@ForAll("wireQueries") String query,
+                                                                    @ForAll Op op, @ForAll boolean participant) {
+        KeyRequest.Parsed p = KeyRequest.parse(op, Params.parse(query), L, participant);
+        if (!p.ok()) {
+            assertTrue(DOCUMENTED.contains(p.error()), () -> query + " gave " + p.error());
+            return;
+        }
+        KeyRequest r = p.request();
+        assertTrue(r.key().indexOf('\0') < 0 && wellFormed(r.key()), query);
+        int kb = KeyRequest.utf8Length(r.key());
+        assertTrue(kb >= 1 && kb <= L.maxKeyBytes(), query);
+        if (op == Op.PUT) {
+            assertTrue(r.value().indexOf('\0') < 0 && wellFormed(r.value()), query);
+            int vb = KeyRequest.utf8Length(r.value());
+            assertTrue(vb >= 1 && vb <= L.maxValueBytes(), query);
+        }
+        String again = "key=" + Params.encode(r.key()) + (op == Op.PUT ? "&val=" + Params.encode(r.value()) : "");
+        KeyRequest back = KeyRequest.parse(op, Params.parse(again), L, false).request();
+        assertEquals(r.key(), back.key());
+        assertEquals(r.value(), back.value());
+    }
+
+    /**
+     * Any bytes for the key and the value, each byte sent one of the ways a client may send it
+     * (raw, {@code %xx} in either case, a space as {@code +}): the request decodes to exactly
+     * those bytes, or it is refused with the first documented error in SPEC.md's order.
+     */
+    @Property(tries = 2000)
+    void anyKeyAndValueBytesDecodeExactlyOrAreRefusedInOrder(@ForAll("fieldBytes") byte[] key, @ForAll("fieldBytes") byte[] val,
+                                                            @ForAll long encodingSeed) {
+        java.util.Random how = new java.util.Random(encodingSeed);
+        String query = "key=" + wire(key, how) + "&val=" + wire(val, how);
+        KeyRequest.Parsed p = KeyRequest.parse(Op.PUT, Params.parse(query), L, false);
+        String expected;
+        if (!validUtf8WithoutNul(key) || !validUtf8WithoutNul(val) || val.length == 0) expected = Errors.INVALID_REQUEST;
+        else if (key.length == 0 || key.length > L.maxKeyBytes()) expected = Errors.IMPROPER_KEY_LENGTH;
+        else if (val.length > L.maxValueBytes()) expected = Errors.VALUE_TOO_LONG;
+        else expected = null;
+        assertEquals(expected, p.error(), query);
+        if (expected == null) {
+            assertEquals(java.util.Arrays.toString(key), java.util.Arrays.toString(p.request().key().getBytes(StandardCharsets.UTF_8)));
+            assertEquals(java.util.Arrays.toString(val), java.util.Arrays.toString(p.request().valueBytes()));
+        }
+    }
+
+    /** Random bytes (mostly not UTF-8), real text (UTF-8 by construction) and text around the 1024-byte limit. */
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<byte[]> fieldBytes() {
+        net.jqwik.api.Arbitrary<byte[]> random = net.jqwik.api.Arbitraries.bytes().array(byte[].class).ofMaxSize(64);
+        net.jqwik.api.Arbitrary<byte[]> text = net.jqwik.api.Arbitraries.strings().all().ofMaxLength(64)
+                .filter(KeyRequestTest::wellFormed).map(t -> t.getBytes(StandardCharsets.UTF_8));
+        net.jqwik.api.Arbitrary<byte[]> nearLimit = net.jqwik.api.Arbitraries.integers().between(1020, 1028)
+                .flatMap(n -> net.jqwik.api.Arbitraries.of("a", "\u00e9", "\u20ac", "\ud83d\ude00").map(c -> {
+                    int w = c.getBytes(StandardCharsets.UTF_8).length;
+                    String s = c.repeat(n / w) + "x".repeat(n % w); // exactly n bytes
+                    return s.getBytes(StandardCharsets.UTF_8);
+                }));
+        return net.jqwik.api.Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(3, random), net.jqwik.api.Tuple.of(5, text), net.jqwik.api.Tuple.of(2, nearLimit));
+    }
+
+    /** One byte per char as Netty hands the request line over; escapes where a raw byte would be read as syntax. */
+    private static String wire(byte[] bytes, java.util.Random how) {
+        StringBuilder b = new StringBuilder();
+        for (byte x : bytes) {
+            int v = x & 0xFF;
+            boolean syntax = v == '%' || v == '&' || v == '=' || v == '+' || v == '#' || v <= ' ' || v == 0x7F;
+            int way = how.nextInt(4);
+            if (v == ' ' && way == 0) b.append('+');
+            else if (!syntax && way <= 1) b.append((char) v);
+            else b.append('%').append(String.format(way == 2 ? "%02x" : "%02X", v));
+        }
+        return b.toString();
+    }
+
+    private static boolean validUtf8WithoutNul(byte[] b) {
+        for (byte x : b) if (x == 0) return false;
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void repeatedAndMissingParametersOnEveryPath() {
+        // Participant parameters: tx and epoch at most once, a tx needs an epoch, a GET takes no tx.
+        for (String q : new String[] {"key=a&val=b&tx=1.1&tx=1.1&epoch=1", "key=a&val=b&tx=1.1&epoch=1&epoch=1",
+                "key=a&val=b&epoch=1", "key=a&val=b&tx=1.1", "key=a&val=b&tx=1.1&epoch=-1", "key=a&val=b&tx=1.1&epoch=x",
+                "key=a&val=b&tx=&epoch=1", "key=a&val=b&tx=1.1&epoch=1234567890123456789"}) {
+            assertEquals(Errors.INVALID_REQUEST, KeyRequest.parse(Op.PUT, Params.parse(q), L, true).error(), q);
+        }
+        assertEquals(Errors.INVALID_REQUEST, KeyRequest.parse(Op.GET, Params.parse("key=a&tx=1.1&epoch=1"), L, true).error());
+        // A bare name is a parameter with an empty value: "key" alone is an empty key.
+        assertEquals(Errors.IMPROPER_KEY_LENGTH, err(Op.GET, "key"));
+        assertEquals(Errors.INVALID_REQUEST, err(Op.PUT, "key=a&val"));
+        // Names are decoded too: an escaped name is the same parameter, a bad escape in a name is invalid.
+        assertEquals(Errors.INVALID_REQUEST, err(Op.GET, "key=a&k%65y=b"));
+        assertEquals(Errors.INVALID_REQUEST, err(Op.GET, "key=a&%zz=b"));
+        assertEquals(Errors.INVALID_REQUEST, err(Op.GET, "key=a&x=%"));
+        // Empty pairs are nothing.
+        assertEquals("a", ok(Op.GET, "&&key=a&&").key());
+    }
+
     private static boolean wellFormed(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

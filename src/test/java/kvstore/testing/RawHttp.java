@@ -25,11 +25,23 @@ public final class RawHttp {
 
     /** Writes the bytes as they are and reads everything the server answers until it closes. */
     public static Response send(int port, byte[] bytes) {
+        return send(port, bytes, 10_000);
+    }
+
+    /**
+     * The same, giving up reading after {@code timeoutMillis} of silence. A write the server
+     * refuses (it closed or reset the connection) still reads whatever it answered.
+     */
+    public static Response send(int port, byte[] bytes, int timeoutMillis) {
         try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
+            s.setSoTimeout(timeoutMillis);
             OutputStream out = s.getOutputStream();
-            out.write(bytes);
-            out.flush();
+            try {
+                out.write(bytes);
+                out.flush();
+            } catch (IOException refused) {
+                // closed by the server mid-write: read what it said before closing
+            }
             InputStream in = s.getInputStream();
             ByteArrayOutputStream got = new ByteArrayOutputStream();
             byte[] buf = new byte[8192];
@@ -50,7 +62,12 @@ public final class RawHttp {
     static Response parse(String raw) {
         if (raw.isEmpty()) return new Response(-1, "", raw, true);
         int sp = raw.indexOf(' ');
-        int status = Integer.parseInt(raw.substring(sp + 1, sp + 4));
+        int status;
+        try {
+            status = Integer.parseInt(raw.substring(sp + 1, sp + 4));
+        } catch (RuntimeException notHttp) {
+            return new Response(-2, "", raw, false);
+        }
         int bodyAt = raw.indexOf("\r\n\r\n");
         String body = bodyAt < 0 ? "" : raw.substring(bodyAt + 4);
         return new Response(status, body, raw, false);

@@ -85,9 +85,11 @@ public final class LogCodec {
 
     /** Decodes a header, or explains why the bytes are not one. */
     public static Object decodeHeader(byte[] buf, int len) {
+        // The magic first, so that a file of garbage is called that rather than "short".
+        int m = Math.min(len, MAGIC.length);
+        if (!Arrays.equals(buf, 0, m, MAGIC, 0, m)) return "bad magic (not a kvstore file)";
         int hl = headerLength(buf, len);
         if (hl < 0 || hl > len) return "file shorter than its header";
-        if (!Arrays.equals(buf, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) return "bad magic (not a kvstore file)";
         ByteBuffer b = ByteBuffer.wrap(buf, 0, hl);
         b.position(MAGIC.length);
         int version = b.getShort() & 0xFFFF;

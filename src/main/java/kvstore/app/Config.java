@@ -207,6 +207,7 @@ public final class Config {
             leaderHost = hp[0];
             leaderPort = Integer.parseInt(hp[1]);
         }
+        boolean leaderExplicit = leader != null || positional.containsKey("leaderPort");
 
         int maxKey = r.integer("maxKeyBytes", Limits.DEFAULT_MAX_KEY_BYTES, 1, 1 << 20);
         int maxValue = r.integer("maxValueBytes", Limits.DEFAULT_MAX_VALUE_BYTES, 1, 1 << 20);
@@ -217,6 +218,9 @@ public final class Config {
         long checkInterval = r.integer("checkIntervalMillis", 1_000, 50, 2_000);
         int queueCapacity = r.integer("queueCapacity", 10_000, 1, 1_000_000);
         boolean cluster = r.bool("cluster", false);
+        if (cluster && role.equals("embedded")) {
+            throw new UsageException("--cluster runs one node per process: start a leader or a follower with it");
+        }
         int clusterPort = r.integer("clusterPort", 5701, 1, 65535);
         String clusterMembers = r.string("clusterMembers", null);
 
@@ -226,7 +230,7 @@ public final class Config {
         else if (dataDirText != null) dataDir = Paths.get(dataDirText);
         else dataDir = Paths.get("data", role + "-" + port);
 
-        return new NodeSettings(role, host, advertise, port, dataDir, followers, redundancy, vnodes, leaderHost, leaderPort,
+        return new NodeSettings(role, host, advertise, port, dataDir, followers, redundancy, vnodes, leaderHost, leaderPort, leaderExplicit,
                 secret, token, insecure, new Limits(maxKey, maxValue), segmentBytes, Math.max(2 * segmentBytes, 8L << 20),
                 groupCommit, requestTimeout, opTimeout, checkInterval, queueCapacity, cluster, clusterPort, clusterMembers);
     }

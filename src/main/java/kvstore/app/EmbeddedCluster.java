@@ -58,7 +58,7 @@ final class EmbeddedCluster implements Main.Node {
         for (int i = 1; i <= base.followers(); i++) {
             int port = leaderPort + i;
             NodeSettings f = new NodeSettings("follower", base.host(), base.advertise(), port, dir.resolve("follower-" + port),
-                    base.followers(), base.redundancy(), base.vnodes(), base.advertise(), leaderPort,
+                    base.followers(), base.redundancy(), base.vnodes(), base.advertise(), leaderPort, true,
                     base.secret(), base.clientToken(), base.insecure(), base.limits(), base.segmentBytes(), base.compactMinBytes(),
                     base.groupCommit(), base.requestTimeoutMillis(), base.opTimeoutMillis(), base.checkIntervalMillis(),
                     base.queueCapacity(), base.cluster(), base.clusterPort(), base.clusterMembers());

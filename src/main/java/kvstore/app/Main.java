@@ -4,6 +4,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import kvstore.cluster.Cluster;
 import kvstore.core.NodeSettings;
 import kvstore.follower.FollowerVerticle;
 import kvstore.leader.LeaderVerticle;
@@ -55,8 +56,23 @@ public final class Main {
     }
 
     private static void runServer(NodeSettings s, boolean embedded) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
-        Node node = embedded ? new EmbeddedCluster(vertx, s) : new SingleNode(vertx, s);
+        Vertx vertx;
+        Cluster cluster = null;
+        if (s.cluster()) {
+            try {
+                cluster = Cluster.start(s).await(3, TimeUnit.MINUTES);
+            } catch (Throwable e) {
+                System.err.println("kvstore: cannot join the cluster on " + s.host() + ":" + s.clusterPort() + ": " + rootCause(e));
+                System.err.flush();
+                Runtime.getRuntime().halt(1);
+                return;
+            }
+            vertx = cluster.vertx();
+            LOG.info("joined the cluster as {} (Hazelcast on {}:{})", cluster.nodeId(), s.host(), s.clusterPort());
+        } else {
+            vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+        }
+        Node node = embedded ? new EmbeddedCluster(vertx, s) : new SingleNode(vertx, s, cluster);
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable shutdown = () -> {
             LOG.info("stopping");
@@ -93,6 +109,12 @@ public final class Main {
         }
     }
 
+    private static String rootCause(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null) c = c.getCause();
+        return c.getMessage() == null ? c.toString() : c.getMessage();
+    }
+
     /** One line that says why a node could not start. */
     static String startFailure(Throwable e, NodeSettings s) {
         Throwable c = e;
@@ -121,16 +143,18 @@ public final class Main {
     static final class SingleNode implements Node {
         private final Vertx vertx;
         private final NodeSettings settings;
+        private final Cluster cluster;
         private String deployment;
 
-        SingleNode(Vertx vertx, NodeSettings settings) {
+        SingleNode(Vertx vertx, NodeSettings settings, Cluster cluster) {
             this.vertx = vertx;
             this.settings = settings;
+            this.cluster = cluster;
         }
 
         @Override
         public Future<?> start() {
-            var verticle = settings.role().equals("leader") ? new LeaderVerticle(settings) : new FollowerVerticle(settings);
+            var verticle = settings.role().equals("leader") ? new LeaderVerticle(settings, cluster) : new FollowerVerticle(settings, cluster);
             return vertx.deployVerticle(verticle, new DeploymentOptions()).map(id -> deployment = id);
         }
 

@@ -10,6 +10,8 @@ import java.nio.file.Path;
  * @param advertise         the address others use to reach this node
  * @param followers         leader: the follower capacity
  * @param leaderHost        follower: where the leader is
+ * @param leaderExplicit    follower: the leader's address was given (not the default); in
+ *                          clustered mode a follower without it finds leaders in the cluster
  * @param secret            the cluster secret, or null
  * @param clientToken       the client token, or null
  * @param requestTimeoutMillis leader to follower: how long one request may take
@@ -20,7 +22,7 @@ import java.nio.file.Path;
 public record NodeSettings(
         String role, String host, String advertise, int port, Path dataDir,
         int followers, int redundancy, int vnodes,
-        String leaderHost, int leaderPort,
+        String leaderHost, int leaderPort, boolean leaderExplicit,
         String secret, String clientToken, boolean insecure, Limits limits,
         long segmentBytes, long compactMinBytes, boolean groupCommit,
         long requestTimeoutMillis, long opTimeoutMillis, long checkIntervalMillis, int queueCapacity,
@@ -45,7 +47,7 @@ public record NodeSettings(
     }
 
     public NodeSettings withRole(String r, int p, Path dir) {
-        return new NodeSettings(r, host, advertise, p, dir, followers, redundancy, vnodes, leaderHost, leaderPort,
+        return new NodeSettings(r, host, advertise, p, dir, followers, redundancy, vnodes, leaderHost, leaderPort, leaderExplicit,
                 secret, clientToken, insecure, limits, segmentBytes, compactMinBytes, groupCommit,
                 requestTimeoutMillis, opTimeoutMillis, checkIntervalMillis, queueCapacity,
                 cluster, clusterPort, clusterMembers);

@@ -106,7 +106,7 @@ final class FollowerHttp {
         }
         Participant.Step step = participant.observeEpoch(kr.epoch());
         if (step.status() != 200) {
-            Replies.text(req, step.status(), step.body());
+            stale(req);
             return;
         }
         follower.leaderContact(kr.epoch());
@@ -134,7 +134,7 @@ final class FollowerHttp {
         FaultPoints.hit("follower.before-prepare");
         Participant.Step step = follower.participant().prepare(kr, System.currentTimeMillis());
         if (step.status() == 409) {
-            Replies.text(req, 409, step.body());
+            stale(req);
             return;
         }
         if (kr.tx() != null) follower.leaderContact(kr.epoch());
@@ -142,6 +142,12 @@ final class FollowerHttp {
             if (step.status() == 202) FaultPoints.hit("follower.after-prepare-fsync");
             Replies.text(req, step.status(), step.body());
         });
+    }
+
+    /** 409 {@code error: stale leader}, saying which epoch we have accepted, so a new leader can go above it. */
+    private void stale(HttpServerRequest req) {
+        req.response().putHeader("X-KV-Epoch", String.valueOf(follower.participant().epoch()));
+        Replies.text(req, 409, Errors.STALE_LEADER);
     }
 
     /** POST /commit or /abort, with tx and epoch (the leader) or without (the manual slot). */
@@ -168,7 +174,7 @@ final class FollowerHttp {
         Participant participant = follower.participant();
         Participant.Step step = commit ? participant.commit(tx, epoch) : participant.abort(tx, epoch);
         if (step.status() == 409) {
-            Replies.text(req, 409, step.body());
+            stale(req);
             return;
         }
         if (tx != null) follower.leaderContact(epoch);
@@ -188,7 +194,7 @@ final class FollowerHttp {
         Participant participant = follower.participant();
         Participant.Step step = participant.observeEpoch(epoch);
         if (step.status() != 200) {
-            Replies.text(req, step.status(), step.body());
+            stale(req);
             return;
         }
         follower.leaderContact(epoch);
@@ -257,7 +263,7 @@ final class FollowerHttp {
         Participant participant = follower.participant();
         Participant.Step epochStep = participant.observeEpoch(epoch);
         if (epochStep.status() != 200) {
-            Replies.text(req, epochStep.status(), epochStep.body());
+            stale(req);
             return;
         }
         follower.leaderContact(epoch);

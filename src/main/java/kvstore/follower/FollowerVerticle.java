@@ -41,8 +41,15 @@ public final class FollowerVerticle extends VerticleBase {
     private int boundPort;
     private boolean stopping;
 
+    private final kvstore.cluster.Cluster cluster;
+
     public FollowerVerticle(NodeSettings settings) {
+        this(settings, null);
+    }
+
+    public FollowerVerticle(NodeSettings settings, kvstore.cluster.Cluster cluster) {
         this.settings = settings;
+        this.cluster = cluster;
     }
 
     @Override
@@ -71,7 +78,7 @@ public final class FollowerVerticle extends VerticleBase {
                 .map(store -> {
                     log = store;
                     participant = state;
-                    registrar = new Registrar(vertx, settings, store.identity(), participant::epoch);
+                    registrar = new Registrar(vertx, settings, store.identity(), participant::epoch, cluster);
                     registeredEpoch = participant.epoch();
                     registrar.start();
                     vertx.setPeriodic(1_000, t -> expireManual());
@@ -131,7 +138,7 @@ public final class FollowerVerticle extends VerticleBase {
                 .put("host", settings.advertise())
                 .put("port", boundPort)
                 .put("ready", ready())
-                .put("leader", settings.leaderAddress())
+                .put("leader", registrar == null ? null : registrar.leaderAddress())
                 .put("epoch", participant == null ? 0 : participant.epoch())
                 .put("keys", participant == null ? 0 : participant.keyCount())
                 .put("logBytes", log == null ? 0 : log.logBytes())

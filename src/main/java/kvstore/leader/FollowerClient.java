@@ -15,6 +15,8 @@ import kvstore.core.Op;
 import kvstore.core.Params;
 import kvstore.core.TxId;
 import kvstore.core.tpc.Batch;
+import kvstore.core.tpc.Coordinator;
+import java.util.List;
 import kvstore.core.tpc.Coordinator.Phase2Result;
 import kvstore.core.tpc.Coordinator.ReadResult;
 import kvstore.core.tpc.Coordinator.VoteKind;
@@ -125,6 +127,26 @@ public final class FollowerClient {
                 .compose(r -> r.statusCode() == 200
                         ? Future.succeededFuture(r.bodyAsJsonObject())
                         : Future.failedFuture("check answered " + r.statusCode() + " " + r.bodyAsString()));
+    }
+
+    /**
+     * A follower's answer to a new leader's epoch (the check with that epoch, which it records
+     * durably before answering): accepted with its identity and held transactions, or refused
+     * because it has accepted {@code refusedFor} already, or no answer (null fields).
+     */
+    public record Acceptance(boolean accepted, long refusedFor, String identity, List<Coordinator.Held> held) {}
+
+    public Future<Acceptance> accept(Member m, long epoch, long timeout) {
+        return request(HttpMethod.GET, m, "/tpc/check?epoch=" + epoch, timeout).send()
+                .map(r -> {
+                    if (r.statusCode() == 200) {
+                        JsonObject o = r.bodyAsJsonObject();
+                        return new Acceptance(true, 0, o.getString("identity"), FollowerMonitor.held(o.getJsonArray("held")));
+                    }
+                    long theirs = r.statusCode() == 409 ? Math.max(0, kvstore.core.KeyRequest.parseEpoch(r.getHeader("X-KV-Epoch"))) : 0;
+                    return new Acceptance(false, theirs, null, List.of());
+                })
+                .otherwise(new Acceptance(false, 0, null, List.of()));
     }
 
     /** One follower's page of keys, for the leader's cluster-wide key browser. */

@@ -32,6 +32,9 @@ final class FollowerMonitor {
         void health(Member m, boolean up);
 
         void held(Member m, List<Coordinator.Held> held);
+
+        /** A follower answered 409: it has accepted a newer leader's epoch. */
+        void superseded(Member m);
     }
 
     private static final class State {
@@ -43,6 +46,7 @@ final class FollowerMonitor {
         int misses;
         long lastSeen;          // epoch millis of the last answer, 0 if none
         String refused;         // why this follower is refused, or null
+        String nodeId;          // clustered mode: its cluster member id
 
         State(Member member, String identity, boolean up) {
             this.member = member;
@@ -54,12 +58,16 @@ final class FollowerMonitor {
     private final Map<Long, State> states = new LinkedHashMap<>();
     private final FollowerClient client;
     private final LongSupplier epoch;
+    private final java.util.function.BooleanSupplier enabled;
     private final long timeoutMillis;
     private final Listener listener;
 
-    FollowerMonitor(FollowerClient client, LongSupplier epoch, long timeoutMillis, Listener listener) {
+    /** @param enabled false while a standby: its epoch must not reach the followers */
+    FollowerMonitor(FollowerClient client, LongSupplier epoch, java.util.function.BooleanSupplier enabled, long timeoutMillis,
+                    Listener listener) {
         this.client = client;
         this.epoch = epoch;
+        this.enabled = enabled;
         this.timeoutMillis = timeoutMillis;
         this.listener = listener;
     }
@@ -68,10 +76,12 @@ final class FollowerMonitor {
      * Starts watching a follower. One that just registered is up; one known only from the log
      * (the leader restarted) is down until it answers.
      */
-    void track(Member m, String identity, boolean justRegistered) {
+    void track(Member m, String identity, boolean justRegistered, String nodeId) {
         State s = states.get(m.id());
+        if (s != null && nodeId != null) s.nodeId = nodeId;
         if (s == null) {
             s = new State(m, identity, justRegistered);
+            s.nodeId = nodeId;
             if (justRegistered) {
                 s.answered = true;
                 s.lastSeen = System.currentTimeMillis();
@@ -102,13 +112,35 @@ final class FollowerMonitor {
         for (State s : states.values()) check(s);
     }
 
+    /** Clustered mode: a cluster member left or died. If it was a follower, it is down now. */
+    void nodeGone(String nodeId) {
+        for (State s : states.values()) {
+            if (nodeId.equals(s.nodeId)) {
+                s.misses = MISSES_BEFORE_DOWN;
+                setUp(s, false);
+            }
+        }
+    }
+
+    /** A follower answered outside the periodic checks (it accepted our epoch at takeover). */
+    void answered(Member m, String identity, List<Coordinator.Held> held) {
+        State s = states.get(m.id());
+        if (s == null) return;
+        s.answered = true;
+        s.misses = 0;
+        s.lastSeen = System.currentTimeMillis();
+        setUp(s, true);
+        listener.held(m, held);
+    }
+
     private void check(State s) {
-        if (s.inFlight) return;
+        if (s.inFlight || !enabled.getAsBoolean()) return;
         s.inFlight = true;
         client.check(s.member, epoch.getAsLong(), timeoutMillis).onComplete(ar -> {
             s.inFlight = false;
             s.answered = true;
             if (ar.failed()) {
+                if (String.valueOf(ar.cause().getMessage()).startsWith("check answered 409")) listener.superseded(s.member);
                 missed(s);
                 return;
             }
@@ -127,7 +159,7 @@ final class FollowerMonitor {
         });
     }
 
-    private static List<Coordinator.Held> held(JsonArray arr) {
+    static List<Coordinator.Held> held(JsonArray arr) {
         List<Coordinator.Held> out = new ArrayList<>();
         if (arr == null) return out;
         for (int i = 0; i < arr.size(); i++) {

@@ -80,6 +80,10 @@ final class LeaderHttp {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
             return;
         }
+        if (leader.standby()) { // clustered mode: a standby does not serve until it takes over
+            Replies.text(req, 503, Errors.UNABLE);
+            return;
+        }
         if (op == null) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
@@ -124,7 +128,8 @@ final class LeaderHttp {
         }
         String identity = req.getHeader("X-KV-Identity");
         long followerEpoch = KeyRequest.parseEpoch(req.getHeader("X-KV-Epoch"));
-        leader.register(host, port, identity == null || identity.isBlank() ? null : identity, followerEpoch)
+        String nodeId = req.getHeader("X-KV-Node");
+        leader.register(host, port, identity == null || identity.isBlank() ? null : identity, followerEpoch, nodeId)
                 .onComplete(ar -> {
                     if (ar.failed()) Replies.text(req, 500, Errors.UNABLE);
                     else if (ar.result() != null) Replies.text(req, 500, ar.result());
@@ -195,6 +200,10 @@ final class LeaderHttp {
     private void keys(HttpServerRequest req, HttpMethod method) {
         if (!guard.tokenOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
+            return;
+        }
+        if (leader.standby()) {
+            Replies.text(req, 503, Errors.UNABLE);
             return;
         }
         kvstore.http.KeysQuery q = kvstore.http.KeysQuery.parse(method, req.query());

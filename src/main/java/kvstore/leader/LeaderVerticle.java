@@ -5,6 +5,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import kvstore.cluster.Cluster;
 import kvstore.core.Keys;
 import kvstore.core.LeaderLog;
 import kvstore.core.Member;
@@ -57,9 +58,19 @@ public final class LeaderVerticle extends VerticleBase {
     private long startedAtMillis;
     private boolean stopping;
     private int boundPort;
+    /** Clustered mode: the cluster, and whether we are the active leader (false: a standby). */
+    private final Cluster cluster;
+    private Election election;
+    private boolean active;
+    private boolean takingOffice;
 
     public LeaderVerticle(NodeSettings settings) {
+        this(settings, null);
+    }
+
+    public LeaderVerticle(NodeSettings settings, Cluster cluster) {
         this.settings = settings;
+        this.cluster = cluster;
     }
 
     @Override
@@ -95,12 +106,20 @@ public final class LeaderVerticle extends VerticleBase {
                     log = store;
                     registry = new Registry(settings.followers());
                     for (LogRecord.Register r : state.registry()) registry.apply(r);
+                    if (cluster != null) {
+                        // Clustered: the epoch is taken when this leader takes office, and decisions in
+                        // our own log are not the whole truth (a standby may have led since): inherited
+                        // transactions are resolved by asking the replicas instead.
+                        epoch = state.epoch();
+                        return Future.succeededFuture();
+                    }
                     inherited = state.undecided();
                     epoch = state.epoch() + 1;
+                    active = true;
                     return log.append(new LogRecord.Epoch(epoch));
                 })
                 .map(v -> {
-                    monitor = new FollowerMonitor(client, () -> epoch, Math.max(1_000, 2 * settings.checkIntervalMillis()),
+                    monitor = new FollowerMonitor(client, () -> epoch, () -> active, Math.max(1_000, 2 * settings.checkIntervalMillis()),
                             new FollowerMonitor.Listener() {
                                 @Override public void health(Member m, boolean up) {
                                     if (coordinator != null) {
@@ -115,15 +134,32 @@ public final class LeaderVerticle extends VerticleBase {
                                         runEffects();
                                     }
                                 }
+
+                                @Override public void superseded(Member m) {
+                                    LOG.warn("follower {} has accepted a newer leader than us (epoch {})", m.address(), epoch);
+                                    deposed();
+                                }
                             });
-                    for (Registry.Entry e : registry.entries()) monitor.track(e.member(), e.identity(), false);
-                    if (registry.full()) startCoordinator();
+                    for (Registry.Entry e : registry.entries()) monitor.track(e.member(), e.identity(), false, null);
+                    if (active && registry.full()) startCoordinator();
                     queue = new WorkQueue(vertx, WorkQueue.address(settings.port()), settings.queueCapacity(), this::runJob);
                     vertx.setPeriodic(TICK_MILLIS, t -> tick());
                     vertx.setPeriodic(settings.checkIntervalMillis(), t -> { if (!stopping) monitor.checkAll(); });
                     monitor.checkAll();
-                    LOG.info("leader started: epoch {}, {} of {} followers registered, redundancy {}, vnodes {}",
-                            epoch, registry.size(), registry.capacity(), Math.min(settings.redundancy(), settings.followers()), settings.vnodes());
+                    if (cluster != null) {
+                        cluster.onMemberRemoved(context, id -> {
+                            monitor.nodeGone(id);
+                            // Membership changed: ask everyone now. If it was us who was cut off (a
+                            // pause, a partition), a 409 tells us a newer leader took office.
+                            monitor.checkAll();
+                        });
+                        election = new Election(vertx, cluster, settings, this::directoryEntry, this::takeOffice);
+                        election.start();
+                        vertx.setPeriodic(Election.PUBLISH_MILLIS, t -> checkSuperseded());
+                    }
+                    LOG.info("leader started{}: epoch {}, {} of {} followers registered, redundancy {}, vnodes {}",
+                            cluster == null ? "" : " in the cluster as a standby", epoch, registry.size(), registry.capacity(),
+                            Math.min(settings.redundancy(), settings.followers()), settings.vnodes());
                     return null;
                 });
     }
@@ -159,7 +195,12 @@ public final class LeaderVerticle extends VerticleBase {
     }
 
     boolean ready() {
-        return coordinator != null && monitor.allAnsweredOnce() && !stopping;
+        return active && coordinator != null && monitor.allAnsweredOnce() && !stopping;
+    }
+
+    /** Clustered mode: a leader that is not (or no longer) the active one. */
+    boolean standby() {
+        return !active;
     }
 
     /* --- Running the coordinator's effects --- */
@@ -171,33 +212,42 @@ public final class LeaderVerticle extends VerticleBase {
         }
     }
 
+    /**
+     * Runs one effect. Completions go back to the coordinator that asked, and only while it is
+     * still ours: after a step-down its late answers are dropped.
+     */
     private void execute(Effect e) {
+        Coordinator c = coordinator;
         if (e instanceof Effect.SendPrepare p) {
             client.prepare(p.to(), p.tx(), epoch, p.key(), p.op(), p.value()).onComplete(ar -> {
+                if (c != coordinator) return;
                 FollowerClient.Vote v = ar.result();
-                coordinator.voted(p.tx(), p.to().id(), v.kind(), v.reason(), now());
+                c.voted(p.tx(), p.to().id(), v.kind(), v.reason(), now());
                 runEffects();
             });
         } else if (e instanceof Effect.AppendDecision d) {
             log.append(new LogRecord.Decision(d.tx(), d.key(), d.replicaIds())).onSuccess(v -> {
                 FaultPoints.hit("leader.after-decision-fsync");
-                coordinator.decisionDurable(d.tx(), now());
+                if (c != coordinator) return;
+                c.decisionDurable(d.tx(), now());
                 runEffects();
             });
         } else if (e instanceof Effect.AppendAbort a) {
             log.append(new LogRecord.Abort(a.tx())).onSuccess(v -> {
-                coordinator.abortDurable(a.tx(), now());
+                if (c != coordinator) return;
+                c.abortDurable(a.tx(), now());
                 runEffects();
             });
         } else if (e instanceof Effect.AppendEnd end) {
             log.appendLazy(new LogRecord.End(end.tx()));
         } else if (e instanceof Effect.SendPhase2 p) {
-            if (p.delayMillis() > 0) vertx.setTimer(p.delayMillis(), t -> sendPhase2(p));
-            else sendPhase2(p);
+            if (p.delayMillis() > 0) vertx.setTimer(p.delayMillis(), t -> sendPhase2(c, p));
+            else sendPhase2(c, p);
         } else if (e instanceof Effect.SendRead r) {
             client.read(r.to(), r.key(), epoch).onComplete(ar -> {
+                if (c != coordinator) return;
                 FollowerClient.Read read = ar.result();
-                coordinator.readDone(r.reqId(), r.to().id(), read.result(), read.value(), now());
+                c.readDone(r.reqId(), r.to().id(), read.result(), read.value(), now());
                 runEffects();
             });
         } else if (e instanceof Effect.Reply r) {
@@ -205,8 +255,8 @@ public final class LeaderVerticle extends VerticleBase {
             queue.complete(r.reqId(), new WorkQueue.Done(r.status(), r.body(), r.value()));
         } else if (e instanceof Effect.QueryOutcome q) {
             Runnable ask = () -> client.outcome(q.to(), q.tx()).onComplete(ar -> {
-                if (coordinator == null) return;
-                coordinator.outcomeKnown(q.tx(), q.to().id(), ar.result(), now());
+                if (c != coordinator) return;
+                c.outcomeKnown(q.tx(), q.to().id(), ar.result(), now());
                 runEffects();
             });
             if (q.delayMillis() > 0) vertx.setTimer(q.delayMillis(), t -> ask.run());
@@ -218,25 +268,97 @@ public final class LeaderVerticle extends VerticleBase {
         }
     }
 
-    private void sendPhase2(Effect.SendPhase2 p) {
-        if (stopping) return;
+    private void sendPhase2(Coordinator c, Effect.SendPhase2 p) {
+        if (stopping || c != coordinator) return;
         client.phase2(p.to(), p.tx(), epoch, p.commit()).onComplete(ar -> {
             if (ar.result() == Coordinator.Phase2Result.ACK && p.commit()) FaultPoints.hit("leader.after-phase2-ack");
-            coordinator.phase2Done(p.tx(), p.to().id(), ar.result(), now());
+            if (c != coordinator) return;
+            c.phase2Done(p.tx(), p.to().id(), ar.result(), now());
             runEffects();
         });
     }
 
-    /** A follower has accepted a newer leader: step down (cluster mode) or just say so. */
+    /* --- Clustered mode: taking office, and stepping down --- */
+
+    private JsonObject directoryEntry() {
+        return new JsonObject().put("host", settings.advertise()).put("port", boundPort)
+                .put("nodeId", cluster.nodeId()).put("state", active ? "active" : takingOffice ? "taking-office" : "standby")
+                .put("epoch", epoch);
+    }
+
+    /**
+     * We hold the leader lock. Take an epoch above any seen, make it durable, and have the
+     * followers accept it; once a majority has (durably), the old leader can no longer get a
+     * message past them, and we act: resolve what they hold prepared and serve.
+     */
+    private void takeOffice() {
+        if (stopping || active) return;
+        takingOffice = true;
+        election.highestPublishedEpoch().otherwise(0L).onComplete(ar -> acceptRound(Math.max(epoch, ar.result()) + 1));
+    }
+
+    private void acceptRound(long proposed) {
+        if (stopping) return;
+        epoch = proposed;
+        log.append(new LogRecord.Epoch(proposed)).onSuccess(v -> {
+            List<Registry.Entry> entries = registry.entries();
+            List<Future<FollowerClient.Acceptance>> asks = new ArrayList<>();
+            for (Registry.Entry e : entries) asks.add(client.accept(e.member(), proposed, Math.max(1_000, settings.requestTimeoutMillis())));
+            Future.join(new ArrayList<>(asks)).onComplete(done -> {
+                long higher = 0;
+                int accepted = 0;
+                for (Future<FollowerClient.Acceptance> f : asks) {
+                    FollowerClient.Acceptance a = f.result();
+                    if (a == null) continue;
+                    higher = Math.max(higher, a.refusedFor());
+                    if (a.accepted()) accepted++;
+                }
+                if (higher >= proposed) {
+                    acceptRound(higher + 1); // some follower has seen a newer epoch: go above it
+                    return;
+                }
+                int majority = entries.isEmpty() ? 0 : registry.capacity() / 2 + 1;
+                if (accepted < majority) {
+                    LOG.warn("epoch {} accepted by {} of {} followers, {} needed: trying again", proposed, accepted, registry.capacity(), majority);
+                    vertx.setTimer(1_000, t -> acceptRound(proposed));
+                    return;
+                }
+                active = true;
+                takingOffice = false;
+                election.publish();
+                LOG.info("took office as the active leader: epoch {}, accepted by {} of {} followers", proposed, accepted, registry.capacity());
+                if (registry.full()) startCoordinator();
+                for (int i = 0; i < entries.size(); i++) {
+                    FollowerClient.Acceptance a = asks.get(i).result();
+                    if (a != null && a.accepted()) monitor.answered(entries.get(i).member(), a.identity(), a.held());
+                }
+                monitor.checkAll();
+            });
+        });
+    }
+
+    /** A follower has accepted a newer leader's epoch: in clustered mode, step down. */
     private void deposed() {
-        // Without a cluster there is no other leader to hand over to: keep serving what the
-        // followers still accept, and the alarm in the log says why writes fail.
+        if (cluster == null || !active) return; // alone, there is no one to hand over to: the alarm says why
+        LOG.warn("a newer leader has taken office: stepping down to standby (epoch {})", epoch);
+        active = false;
+        coordinator = null;
+        queue.failAll(new WorkQueue.Done(503, kvstore.core.Errors.UNABLE, null));
+        election.stepDown();
+    }
+
+    /** Another leader published a higher epoch as active (say we were paused): step down. */
+    private void checkSuperseded() {
+        if (!active || stopping) return;
+        election.supersededAt(epoch).onSuccess(yes -> {
+            if (yes) deposed();
+        });
     }
 
     /* --- Registration --- */
 
     /** Outcome of a registration, for the HTTP layer: null on success, else the error body. */
-    Future<String> register(String host, int port, String identity, long followerEpoch) {
+    Future<String> register(String host, int port, String identity, long followerEpoch, String nodeId) {
         Registry.Result r = registry.register(host, port, identity);
         Member m = Member.of(host, port);
         if (!r.ok()) {
@@ -245,7 +367,7 @@ public final class LeaderVerticle extends VerticleBase {
             return Future.succeededFuture(r.error());
         }
         Future<Void> durable = Future.succeededFuture();
-        if (coordinator == null && followerEpoch > epoch) {
+        if (cluster == null && coordinator == null && followerEpoch > epoch) {
             // This follower has seen a newer epoch than ours (our log was lost): move past it.
             epoch = followerEpoch + 1;
             durable = log.append(new LogRecord.Epoch(epoch));
@@ -258,8 +380,8 @@ public final class LeaderVerticle extends VerticleBase {
             if (r.record() != null) {
                 LOG.info("follower {} registered (id {}, {} of {})", m.address(), m.idString(), registry.size(), registry.capacity());
             }
-            monitor.track(m, identity, true);
-            if (registry.full() && coordinator == null) {
+            monitor.track(m, identity, true, nodeId);
+            if (active && registry.full() && coordinator == null) {
                 startCoordinator();
                 LOG.info("all {} followers registered: serving clients", registry.capacity());
             }
@@ -281,7 +403,7 @@ public final class LeaderVerticle extends VerticleBase {
                 .put("host", settings.advertise())
                 .put("port", boundPort)
                 .put("ready", ready())
-                .put("standby", false)
+                .put("standby", !active)
                 .put("epoch", epoch)
                 .put("capacity", settings.followers())
                 .put("redundancy", Math.min(settings.redundancy(), settings.followers()))
@@ -339,7 +461,8 @@ public final class LeaderVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         stopping = true;
-        Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+        Future<Void> left = election == null ? Future.succeededFuture() : election.stop().otherwiseEmpty();
+        Future<Void> closed = left.compose(x -> server == null ? Future.succeededFuture() : server.close());
         return closed.compose(v -> log == null ? Future.succeededFuture() : log.close())
                 .onComplete(ar -> client.close());
     }

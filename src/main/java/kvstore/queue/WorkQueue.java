@@ -69,6 +69,12 @@ public final class WorkQueue {
         if (msg != null) msg.reply(done);
     }
 
+    /** Answers every admitted operation at once (the leader stepped down). */
+    public void failAll(Done done) {
+        for (Message<Job> msg : admitted.values()) msg.reply(done);
+        admitted.clear();
+    }
+
     /** Operations admitted and not yet answered. */
     public int depth() {
         return admitted.size();

@@ -1,0 +1,133 @@
+package kvstore.leader;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.shareddata.Lock;
+import kvstore.cluster.Cluster;
+import kvstore.core.NodeSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Supplier;
+
+/**
+ * Which leader is the active one, in clustered mode (PROTOCOL.md, "Standby leader").
+ *
+ * <p>Every leader process publishes itself in the cluster's directory ({@code leader.NODEID}:
+ * host, port, state, epoch; refreshed every 2 s with a 10 s time to live), so followers find
+ * every leader and register with each. The active leader is the one holding the cluster lock; a
+ * standby waits on it. When the active leader dies, Hazelcast notices (at once for a kill -9,
+ * within 5 s for a silent death), the lock goes to a standby, and {@link #onAcquired} runs its
+ * takeover. The lock only says who may try: what makes the takeover safe is the epoch that a
+ * majority of the followers durably accept before the new leader acts.
+ */
+final class Election {
+    private static final Logger LOG = LoggerFactory.getLogger(Election.class);
+    static final long PUBLISH_MILLIS = 2_000;
+    static final long TTL_MILLIS = 10_000;
+    static final long LOCK_WAIT_MILLIS = 5_000;
+
+    private final Vertx vertx;
+    private final Cluster cluster;
+    private final NodeSettings settings;
+    private final Supplier<JsonObject> self;
+    private final Runnable onAcquired;
+    private Lock lock;
+    private boolean stopped;
+    private boolean waiting;
+
+    Election(Vertx vertx, Cluster cluster, NodeSettings settings, Supplier<JsonObject> self, Runnable onAcquired) {
+        this.vertx = vertx;
+        this.cluster = cluster;
+        this.settings = settings;
+        this.self = self;
+        this.onAcquired = onAcquired;
+    }
+
+    void start() {
+        publish();
+        vertx.setPeriodic(PUBLISH_MILLIS, t -> publish());
+        waitForLock();
+    }
+
+    /** Publishes (or refreshes) this leader's directory entry. */
+    void publish() {
+        if (stopped) return;
+        cluster.directory().onSuccess(map -> map.put(key(), self.get().encode(), TTL_MILLIS));
+    }
+
+    private String key() {
+        return "leader." + cluster.nodeId();
+    }
+
+    private void waitForLock() {
+        if (stopped || waiting || lock != null) return;
+        waiting = true;
+        cluster.leaderLock(LOCK_WAIT_MILLIS).onComplete(ar -> {
+            waiting = false;
+            if (stopped) {
+                if (ar.succeeded()) ar.result().release();
+                return;
+            }
+            if (ar.succeeded()) {
+                lock = ar.result();
+                LOG.info("leader lock acquired: taking office");
+                onAcquired.run();
+            } else {
+                waitForLock(); // another leader is active; keep waiting
+            }
+        });
+    }
+
+    /** We were deposed: give the lock back and wait for it again, as a standby. */
+    void stepDown() {
+        if (lock != null) {
+            lock.release();
+            lock = null;
+        }
+        publish();
+        vertx.setTimer(1_000, t -> waitForLock());
+    }
+
+    /** The highest epoch any leader has published (0 if none): a new epoch must be above it. */
+    Future<Long> highestPublishedEpoch() {
+        return cluster.directory().compose(AsyncMap::entries).map(entries -> {
+            long max = 0;
+            for (String v : entries.values()) {
+                try {
+                    max = Math.max(max, new JsonObject(v).getLong("epoch", 0L));
+                } catch (RuntimeException ignored) {
+                    // not one of ours
+                }
+            }
+            return max;
+        });
+    }
+
+    /** Another leader has published a higher epoch than ours as active: we must not act. */
+    Future<Boolean> supersededAt(long ourEpoch) {
+        return cluster.directory().compose(AsyncMap::entries).map(entries -> {
+            for (var e : entries.entrySet()) {
+                if (e.getKey().equals(key())) continue;
+                try {
+                    JsonObject o = new JsonObject(e.getValue());
+                    if ("active".equals(o.getString("state")) && o.getLong("epoch", 0L) > ourEpoch) return true;
+                } catch (RuntimeException ignored) {
+                    // not one of ours
+                }
+            }
+            return false;
+        });
+    }
+
+    Future<Void> stop() {
+        stopped = true;
+        if (lock != null) {
+            lock.release();
+            lock = null;
+        }
+        return cluster.directory().compose(map -> map.remove(key())).mapEmpty();
+    }
+}

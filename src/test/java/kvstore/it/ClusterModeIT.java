@@ -1,0 +1,215 @@
+package kvstore.it;
+
+import kvstore.core.Errors;
+import kvstore.testing.Await;
+import kvstore.testing.Http;
+import kvstore.testing.JarClusterMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * SPEC.md section 7 on the real jar: nodes in a Vert.x cluster on Hazelcast (TCP-IP members on
+ * loopback), followers found through the cluster, failure detection from membership, and a
+ * standby leader that takes over with a higher epoch accepted by a majority of the followers.
+ */
+class ClusterModeIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFollowerDeathIsSeenAtOnceAndItRejoinsWithoutHelp() throws Exception {
+        try (JarClusterMode c = new JarClusterMode(dir, 1, 3, 2)) {
+            c.startLeader(0, Map.of());
+            for (int i = 0; i < 3; i++) c.startFollower(i);
+            c.awaitActive(0, Duration.ofSeconds(120));
+            String key = keyHeldBy(c, 0, 1);
+            assertEquals(201, Http.put(c.leaderUrl(0, "/?key=" + key + "&val=v1")).status());
+
+            long t0 = System.nanoTime();
+            c.follower(1).kill9();
+            Await.until("follower 1 down in the leader's status", Duration.ofSeconds(5), () -> Boolean.FALSE.equals(c.upAt(0, 1)));
+            long downMillis = (System.nanoTime() - t0) / 1_000_000;
+            long t1 = System.nanoTime();
+            Http.Response w = Http.put(c.leaderUrl(0, "/?key=" + key + "&val=v2"));
+            long writeMillis = (System.nanoTime() - t1) / 1_000_000;
+            assertEquals(500, w.status());
+            assertEquals(Errors.UNABLE, w.body());
+            assertTrue(writeMillis < 2_000, "a write to its keys fails at once, not after a timeout: " + writeMillis + " ms");
+            System.out.println("follower seen down after " + downMillis + " ms; a write to its keys failed in " + writeMillis + " ms");
+
+            c.startFollower(1);
+            Await.until("follower 1 up again", Duration.ofSeconds(60), () -> Boolean.TRUE.equals(c.upAt(0, 1)));
+            Await.until("writes to its keys work again", Duration.ofSeconds(30),
+                    () -> Http.put(c.leaderUrl(0, "/?key=" + key + "&val=v3")).status() == 201);
+            assertEquals("v3", Http.get(c.leaderUrl(0, "/?key=" + key)).body());
+        }
+    }
+
+    @Test
+    void aStandbyTakesOverKeepingEveryAcknowledgedWriteAndAPausedOldLeaderIsFenced() throws Exception {
+        long seed = Long.getLong("kvstore.seed", System.nanoTime());
+        System.out.println("ClusterModeIT seed=" + seed);
+        try (JarClusterMode c = new JarClusterMode(dir, 2, 3, 2)) {
+            c.startLeader(0, Map.of());
+            c.awaitInOffice(0, Duration.ofSeconds(120)); // the first leader up takes office
+            c.startLeader(1, Map.of());
+            for (int i = 0; i < 3; i++) c.startFollower(i);
+            c.awaitActive(0, Duration.ofSeconds(120));
+            Await.until("leader 1 knows every follower, as a standby", Duration.ofSeconds(60), () -> {
+                var s = c.leaderStatus(1);
+                return s != null && s.getBoolean("standby") && s.getInteger("registered") == 3;
+            });
+            Http.Response refused = Http.put(c.leaderUrl(1, "/?key=x&val=y"));
+            assertEquals(503, refused.status(), "a standby does not serve");
+            assertEquals(Errors.UNABLE, refused.body());
+
+            // Writers go to whichever leader serves; every answer is recorded.
+            Map<String, List<RandomKillIT.Write>> histories = new ConcurrentHashMap<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong acked = new AtomicLong();
+            List<Thread> writers = new ArrayList<>();
+            for (int w = 0; w < 3; w++) {
+                int id = w;
+                Random rnd = new Random(seed + w);
+                Thread t = new Thread(() -> write(c, id, rnd, stop, acked, histories));
+                writers.add(t);
+                t.start();
+            }
+            Await.until("writes before the kill", Duration.ofSeconds(60), () -> acked.get() >= 100);
+
+            long t0 = System.nanoTime();
+            c.leader(0).kill9();
+            c.awaitActive(1, Duration.ofSeconds(10));
+            long takeover = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("standby took over " + takeover + " ms after the kill");
+            long before = acked.get();
+            Await.until("writes after the takeover", Duration.ofSeconds(60), () -> acked.get() >= before + 100);
+
+            // The old leader comes back as a standby; then the active one is paused.
+            c.startLeader(0, Map.of());
+            Await.until("leader 0 back as a standby", Duration.ofSeconds(60), () -> {
+                var s = c.leaderStatus(0);
+                return s != null && s.getBoolean("standby") && s.getInteger("registered") == 3;
+            });
+            long t1 = System.nanoTime();
+            c.leader(1).signal("STOP");
+            try {
+                c.awaitActive(0, Duration.ofSeconds(10));
+            } finally {
+                System.out.println("takeover from a paused leader: " + (System.nanoTime() - t1) / 1_000_000 + " ms");
+            }
+            assertEquals(201, Http.put(c.leaderUrl(0, "/?key=fenced&val=new-leader")).status());
+            c.leader(1).signal("CONT");
+            Http.Response old = Http.put(c.leaderUrl(1, "/?key=fenced&val=old-leader"));
+            assertNotEquals(201, old.status(), "the resumed old leader cannot commit: " + old.body());
+            Await.until("the old leader stepped down", Duration.ofSeconds(15), () -> {
+                var s = c.leaderStatus(1);
+                return s != null && s.getBoolean("standby");
+            });
+            assertNotEquals(201, Http.put(c.leaderUrl(1, "/?key=fenced&val=old-leader-2")).status());
+            assertEquals("new-leader", Http.get(c.leaderUrl(0, "/?key=fenced")).body());
+            for (int f : c.replicasOf(0, "fenced")) assertEquals("new-leader", c.valuesOnFollowers("fenced").get(f));
+
+            long before2 = acked.get();
+            Await.until("writes after the second takeover", Duration.ofSeconds(60), () -> acked.get() >= before2 + 50);
+            stop.set(true);
+            for (Thread t : writers) t.join(120_000);
+            c.awaitNoPrepared(Duration.ofSeconds(60));
+            int checked = 0;
+            for (Map.Entry<String, List<RandomKillIT.Write>> e : histories.entrySet()) {
+                Set<String> allowed = RandomKillIT.allowedFinalValues(e.getValue());
+                List<Integer> replicas = c.replicasOf(0, e.getKey());
+                Map<Integer, String> values = c.valuesOnFollowers(e.getKey());
+                String first = values.get(replicas.get(0));
+                for (int r : replicas) assertEquals(first, values.get(r), e.getKey() + ": replicas disagree " + values);
+                assertTrue(allowed.contains(first == null ? "<absent>" : first),
+                        e.getKey() + " holds " + first + ", possible: " + allowed + " (seed " + seed + ")");
+                checked++;
+            }
+            System.out.println(acked.get() + " acknowledged writes, " + checked + " keys checked");
+        }
+    }
+
+    /** The standby in place of a restarted leader: the active one dies at a step of 2PC. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"leader.after-decision-fsync:6", "leader.after-phase2-ack:11", "leader.before-client-reply:6"})
+    void theStandbyFinishesWhatTheDeadLeaderStarted(String fault) throws Exception {
+        try (JarClusterMode c = new JarClusterMode(dir, 2, 3, 2)) {
+            c.startLeader(0, Map.of("KVSTORE_FAULT", fault));
+            c.awaitInOffice(0, Duration.ofSeconds(120));
+            c.startLeader(1, Map.of());
+            for (int i = 0; i < 3; i++) c.startFollower(i);
+            c.awaitActive(0, Duration.ofSeconds(120));
+            Await.until("the standby knows every follower", Duration.ofSeconds(60), () -> {
+                var s = c.leaderStatus(1);
+                return s != null && s.getInteger("registered") == 3;
+            });
+            for (int i = 0; i < 5; i++) assertEquals(201, Http.put(c.leaderUrl(0, "/?key=base" + i + "&val=b" + i)).status());
+            Http.Response r = Http.put(c.leaderUrl(0, "/?key=target&val=new"));
+            assertEquals(137, c.leader(0).waitFor(Duration.ofSeconds(60)), "the leader halted at " + fault);
+            c.awaitActive(1, Duration.ofSeconds(30));
+            c.awaitNoPrepared(Duration.ofSeconds(60));
+            for (int i = 0; i < 5; i++) {
+                for (int f : c.replicasOf(1, "base" + i)) assertEquals("b" + i, c.valuesOnFollowers("base" + i).get(f));
+            }
+            List<Integer> replicas = c.replicasOf(1, "target");
+            Map<Integer, String> v = c.valuesOnFollowers("target");
+            assertEquals(v.get(replicas.get(0)), v.get(replicas.get(1)), "replicas agree: " + v);
+            if (r.status() == 201) assertEquals("new", v.get(replicas.get(0)), "an acknowledged write survives the takeover");
+            System.out.println(fault + ": client saw " + r.status() + ", store has " + v.get(replicas.get(0)));
+            assertEquals(201, Http.put(c.leaderUrl(1, "/?key=target&val=later")).status());
+        }
+    }
+
+    /** A key whose replicas include follower f. */
+    static String keyHeldBy(JarClusterMode c, int leader, int f) {
+        for (int i = 0; ; i++) if (c.replicasOf(leader, "k" + i).contains(f)) return "k" + i;
+    }
+
+    private static void write(JarClusterMode c, int id, Random rnd, AtomicBoolean stop, AtomicLong acked,
+                              Map<String, List<RandomKillIT.Write>> histories) {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        int n = 0, leader = 0;
+        while (!stop.get()) {
+            String key = "w" + id + "-k" + rnd.nextInt(4);
+            String value = "w" + id + "-" + (n++);
+            int status;
+            try {
+                HttpRequest req = HttpRequest.newBuilder(URI.create(c.leaderUrl(leader, "/?key=" + key + "&val=" + value)))
+                        .timeout(Duration.ofSeconds(15)).PUT(HttpRequest.BodyPublishers.noBody()).build();
+                status = http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode();
+            } catch (IOException e) {
+                status = -1;
+            } catch (InterruptedException e) {
+                return;
+            }
+            histories.computeIfAbsent(key, k -> Collections.synchronizedList(new ArrayList<>()))
+                    .add(new RandomKillIT.Write(key, value, status));
+            if (status == 201) acked.incrementAndGet();
+            else if (status == 503 || status == -1) leader = 1 - leader; // try the other leader
+        }
+    }
+}

@@ -19,7 +19,8 @@ import java.util.Set;
  * <p>The model of one key: its value or "absent". GET must return the current value; PUT sets
  * it; DELETE that answered 201 needs a value and removes it; DELETE that answered "no key" needs
  * it absent. Operations with an unknown outcome return at infinity, so they may be placed last,
- * where they affect nothing observed.
+ * where they affect nothing observed; a DELETE with an unknown outcome leaves the key absent
+ * whether or not it found a value.
  *
  * <p>Search: walk the time-ordered list of call and return events. At a call, try to linearize
  * that operation now (if the model allows it and the resulting (set of linearized operations,
@@ -88,7 +89,9 @@ public final class LinearizabilityChecker {
         return switch (op.kind()) {
             case GET -> new Step(Objects.equals(state, op.value()), state);
             case PUT -> new Step(true, op.value());
-            case DELETE -> op.found() ? new Step(state != null, null) : new Step(state == null, null);
+            // A DELETE whose answer was lost either deleted the value or found none: absent after.
+            case DELETE -> op.unknownOutcome() ? new Step(true, null)
+                    : op.found() ? new Step(state != null, null) : new Step(state == null, null);
         };
     }
 

@@ -116,6 +116,21 @@ class LinearizabilityCheckerTest {
     }
 
     @Test
+    void anUnansweredDeleteOfAnAbsentKeyIsFine() {
+        assertTrue(ok(
+                Operation.put(1, "k", "1", 0, 1),
+                Operation.delete(1, "k", true, 2, 3),
+                Operation.delete(2, "k", true, 4, INF),
+                Operation.get(3, "k", null, 5, 6)));
+        // But once seen deleted, the value cannot come back.
+        assertFalse(ok(
+                Operation.put(1, "k", "1", 0, 1),
+                Operation.delete(2, "k", true, 2, INF),
+                Operation.get(3, "k", null, 5, 6),
+                Operation.get(3, "k", "1", 7, 8)));
+    }
+
+    @Test
     void keysAreCheckedIndependently() {
         LinearizabilityChecker.Result r = LinearizabilityChecker.check(List.of(
                 Operation.put(1, "a", "1", 0, 1),

@@ -497,7 +497,13 @@ public final class Coordinator {
         Member m = member(followerId);
         if (m == null) return;
         for (Held h : held) {
-            if (h.tx().epoch() >= epoch) continue;
+            if (h.tx().epoch() > epoch) continue;
+            if (h.tx().epoch() == epoch) {
+                // Ours. If we still track it, phase 2 will reach it. If not, it can only be an
+                // orphan (a prepare that arrived after its abort): we never decided to commit it.
+                if (!txs.containsKey(h.tx()) && h.tx().seq() < nextSeq) orphan(m, h);
+                continue;
+            }
             Tx tx = txs.get(h.tx());
             if (tx == null) {
                 boolean commit = inheritedCommits.contains(h.tx());
@@ -531,6 +537,18 @@ public final class Coordinator {
                 startPhase2(tx, s, 0);
             }
         }
+    }
+
+    /** Aborts a transaction of ours that a follower holds but we have forgotten (never committed). */
+    private void orphan(Member m, Held h) {
+        Tx tx = new Tx(h.tx(), h.key(), -1, TxState.ABORTED);
+        tx.replied = true;
+        Slot s = new Slot(m);
+        s.vote = VoteKind.YES;
+        tx.slots.add(s);
+        txs.put(tx.id, tx);
+        lane(h.key()).unsettled.add(tx);
+        startPhase2(tx, s, 0);
     }
 
     /**

@@ -159,8 +159,17 @@ public final class Participant implements kvstore.core.log.LogState {
             LogRecord r = new LogRecord.Abort(tx);
             apply(r);
             s = Step.of(204, "", r);
-        } else {
+        } else if (decided.get(tx) != null) {
             s = Boolean.TRUE.equals(decided.get(tx)) ? Step.of(500, Errors.UNABLE) : Step.of(204, "");
+        } else if (tx.isManual()) {
+            s = Step.of(204, "");
+        } else {
+            // Presumed abort of a tx we never saw. Remember it (durably, before answering): its
+            // prepare may still be on its way, overtaken by this abort, and must then vote no
+            // rather than lock the key for a transaction the leader has already forgotten.
+            LogRecord r = new LogRecord.Decided(tx, false);
+            apply(r);
+            s = Step.of(204, "", r);
         }
         return s.with(rec[0]);
     }

@@ -244,9 +244,20 @@ class CoordinatorTest {
     }
 
     @Test
-    void heldTransactionsOfThisEpochAreLeftToPhaseTwo() {
+    void heldTransactionsOfThisEpochAreLeftToPhaseTwoOrAbortedIfOrphans() {
+        TxId live = put(1, K, "v");
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(live, K)), now);
+        assertEquals(List.of(), drain(), "in flight: phase 2 will reach it");
+        c.voted(live, R1.id(), VoteKind.UNKNOWN, null, now);
+        c.voted(live, R2.id(), VoteKind.NO, Errors.UNABLE, now);
+        drain();
+        c.phase2Done(live, R1.id(), Phase2Result.ACK, now);
+        drain();
+        // Its prepare arrived at R1 after the abort (overtaken): an orphan, aborted.
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(live, K)), now);
+        assertEquals(List.of(new Effect.SendPhase2(live, R1, false, 0)), drain());
         c.heldReport(R1.id(), List.of(new Coordinator.Held(new TxId(7, 99), K)), now);
-        assertEquals(List.of(), drain());
+        assertEquals(List.of(), drain(), "a tx id we never issued is not ours to abort");
     }
 
     @Test

@@ -214,4 +214,15 @@ class ParticipantTest {
             assertEquals(500, x.commit(new TxId(3, 6), 3).status());
         }
     }
+
+    @Test
+    void aPrepareOvertakenByItsAbortVotesNo() {
+        TxId t = new TxId(4, 1);
+        Participant.Step abort = run(p.abort(t, 4));
+        assertEquals(204, abort.status());
+        assertTrue(abort.records().stream().anyMatch(r -> r instanceof LogRecord.Decided), "the presumed abort is remembered durably");
+        assertEquals(500, put("a", "1", t, 4).status(), "the late prepare must not lock the key");
+        assertTrue(p.prepared().isEmpty());
+        assertReplayMatches();
+    }
 }

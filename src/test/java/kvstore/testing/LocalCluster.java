@@ -109,12 +109,16 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         try {
             vertx.close().await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the test cluster", e);
         } finally {
             try (Stream<Path> w = Files.walk(root)) {
                 w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // a temp folder left behind is harmless
             }
         }
     }

@@ -29,6 +29,7 @@ public final class LocalCluster implements AutoCloseable {
     public final List<Integer> followerPorts = new ArrayList<>();
     private final int followers, redundancy;
     private final String secret;
+    private int queueCapacity = 10_000;
     private String leaderDeployment;
     private final List<String> followerDeployments = new ArrayList<>();
 
@@ -48,6 +49,12 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** A smaller work queue, to see it fill up. */
+    public LocalCluster queueCapacity(int n) {
+        this.queueCapacity = n;
+        return this;
+    }
+
     public NodeSettings leaderSettings() {
         return settings("leader", leaderPort, root.resolve("leader"));
     }
@@ -59,7 +66,7 @@ public final class LocalCluster implements AutoCloseable {
     private NodeSettings settings(String role, int port, Path dir) {
         return new NodeSettings(role, "127.0.0.1", "127.0.0.1", port, dir, followers, redundancy, 1,
                 "127.0.0.1", leaderPort, true, secret, null, false, Limits.DEFAULTS, 1 << 20, 2 << 20, true,
-                2_000, 5_000, 200, 10_000, false, 5701, null);
+                2_000, 5_000, 200, queueCapacity, false, 5701, null);
     }
 
     /** Starts everything and waits until the leader says it is ready. */

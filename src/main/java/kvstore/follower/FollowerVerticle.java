@@ -40,6 +40,7 @@ public final class FollowerVerticle extends VerticleBase {
     private long registeredEpoch = -1;
     private int boundPort;
     private boolean stopping;
+    private FollowerMetrics metrics;
 
     public FollowerVerticle(NodeSettings settings) {
         this.settings = settings;
@@ -47,6 +48,7 @@ public final class FollowerVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        metrics = new FollowerMetrics(this);
         FollowerHttp http = new FollowerHttp(this, settings);
         server = vertx.createHttpServer(ServerOptions.forLimits(settings.limits())).requestHandler(http::handle);
         return server.listen(settings.port(), settings.host())
@@ -122,6 +124,16 @@ public final class FollowerVerticle extends VerticleBase {
         if (registrar != null) registrar.leaderContact(newer);
     }
 
+    /* Views for FollowerMetrics (null until recovery is done). */
+
+    FollowerMetrics metrics() {
+        return metrics;
+    }
+
+    LogStore log() {
+        return log;
+    }
+
     String identity() {
         return log == null ? null : log.identity();
     }
@@ -159,6 +171,7 @@ public final class FollowerVerticle extends VerticleBase {
         stopping = true;
         if (registrar != null) registrar.stop();
         Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
-        return closed.compose(v -> log == null ? Future.succeededFuture() : log.close());
+        return closed.compose(v -> log == null ? Future.succeededFuture() : log.close())
+                .onComplete(ar -> metrics.close());
     }
 }

@@ -57,6 +57,7 @@ public final class LeaderVerticle extends VerticleBase {
     private long startedAtMillis;
     private boolean stopping;
     private int boundPort;
+    private LeaderMetrics metrics;
 
     public LeaderVerticle(NodeSettings settings) {
         this.settings = settings;
@@ -66,6 +67,7 @@ public final class LeaderVerticle extends VerticleBase {
     public Future<?> start() {
         startedAtMillis = System.currentTimeMillis();
         client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis());
+        metrics = new LeaderMetrics(this);
         LeaderHttp http = new LeaderHttp(vertx, this, settings);
         server = vertx.createHttpServer(ServerOptions.forLimits(settings.limits())).requestHandler(http::handle);
         return server.listen(settings.port(), settings.host())
@@ -172,13 +174,17 @@ public final class LeaderVerticle extends VerticleBase {
 
     private void execute(Effect e) {
         if (e instanceof Effect.SendPrepare p) {
+            metrics.prepareSent(p.tx());
             client.prepare(p.to(), p.tx(), epoch, p.key(), p.op(), p.value()).onComplete(ar -> {
+                metrics.voteReceived(p.tx());
                 FollowerClient.Vote v = ar.result();
                 coordinator.voted(p.tx(), p.to().id(), v.kind(), v.reason(), now());
                 runEffects();
             });
         } else if (e instanceof Effect.AppendDecision d) {
+            long appendedNanos = System.nanoTime();
             log.append(new LogRecord.Decision(d.tx(), d.key(), d.replicaIds())).onSuccess(v -> {
+                metrics.decisionDurable(appendedNanos);
                 FaultPoints.hit("leader.after-decision-fsync");
                 coordinator.decisionDurable(d.tx(), now());
                 runEffects();
@@ -209,7 +215,9 @@ public final class LeaderVerticle extends VerticleBase {
 
     private void sendPhase2(Effect.SendPhase2 p) {
         if (stopping) return;
+        long sentNanos = System.nanoTime();
         client.phase2(p.to(), p.tx(), epoch, p.commit()).onComplete(ar -> {
+            metrics.phase2Answered(sentNanos, ar.result());
             if (ar.result() == Coordinator.Phase2Result.ACK && p.commit()) FaultPoints.hit("leader.after-first-phase2");
             coordinator.phase2Done(p.tx(), p.to().id(), ar.result(), now());
             runEffects();
@@ -257,6 +265,16 @@ public final class LeaderVerticle extends VerticleBase {
     Coordinator coordinator() { return coordinator; }
 
     int queueDepth() { return queue == null ? 0 : queue.depth(); }
+
+    /* Views for LeaderMetrics (null until recovery is done). */
+
+    LeaderMetrics metrics() { return metrics; }
+
+    WorkQueue queue() { return queue; }
+
+    FollowerMonitor monitor() { return monitor; }
+
+    LogStore log() { return log; }
 
     JsonObject status() {
         JsonObject o = new JsonObject()
@@ -321,6 +339,9 @@ public final class LeaderVerticle extends VerticleBase {
         stopping = true;
         Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
         return closed.compose(v -> log == null ? Future.succeededFuture() : log.close())
-                .onComplete(ar -> client.close());
+                .onComplete(ar -> {
+                    client.close();
+                    metrics.close();
+                });
     }
 }

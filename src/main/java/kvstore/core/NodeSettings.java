@@ -30,6 +30,15 @@ public record NodeSettings(
         return advertise + ":" + port;
     }
 
+    /** Every setting but the secret and the client token, which never reach a log or a message. */
+    @Override
+    public String toString() {
+        return "NodeSettings[role=" + role + ", host=" + host + ", advertise=" + advertise + ", port=" + port
+                + ", dataDir=" + dataDir + ", followers=" + followers + ", redundancy=" + redundancy + ", vnodes=" + vnodes
+                + ", leader=" + leaderAddress() + ", secret=" + (secret == null ? "none" : "(set)")
+                + ", clientToken=" + (clientToken == null ? "none" : "(set)") + ", insecure=" + insecure + "]";
+    }
+
     public String leaderAddress() {
         return leaderHost + ":" + leaderPort;
     }

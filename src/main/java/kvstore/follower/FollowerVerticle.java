@@ -64,8 +64,8 @@ public final class FollowerVerticle extends VerticleBase {
         Participant state = new Participant();
         return vertx.executeBlocking(() -> Recovery.recover(settings.dataDir(), FileHeader.FOLLOWER, state))
                 .compose(rec -> {
-                    LOG.info("follower log {}: {} records, {} bytes replayed in {} ms; {} keys, {} prepared transactions, epoch {}",
-                            rec.fresh() ? "created" : "recovered", rec.records(), rec.bytesReplayed(), rec.millis(),
+                    LOG.info("follower {}: log {}: {} records, {} bytes replayed in {} ms; {} keys, {} prepared transactions, epoch {}",
+                            settings.address(), rec.fresh() ? "created" : "recovered", rec.records(), rec.bytesReplayed(), rec.millis(),
                             state.keyCount(), state.prepared().size(), state.epoch());
                     LogStore.Settings ls = new LogStore.Settings(settings.segmentBytes(), settings.groupCommit(), settings.compactMinBytes());
                     return LogStore.open(vertx, settings.dataDir(), FileHeader.FOLLOWER, ls, Participant::new, rec);
@@ -83,10 +83,11 @@ public final class FollowerVerticle extends VerticleBase {
 
     private void expireManual() {
         if (stopping) return;
+        Participant.Prepared manual = participant.manual();
         LogRecord r = participant.expireManual(System.currentTimeMillis());
         if (r != null) {
-            LOG.info("manual transaction on {} aborted: not decided within {} s", participant.manual() == null ? "key" : participant.manual().key(),
-                    Participant.MANUAL_TIMEOUT_MILLIS / 1000);
+            LOG.info("follower {}: manual transaction on key {} aborted: not decided within {} s", settings.address(),
+                    manual == null ? "?" : manual.key(), Participant.MANUAL_TIMEOUT_MILLIS / 1000);
             log.appendLazy(r);
         }
     }

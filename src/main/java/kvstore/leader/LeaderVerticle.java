@@ -58,6 +58,7 @@ public final class LeaderVerticle extends VerticleBase {
     private boolean stopping;
     private int boundPort;
     private LeaderMetrics metrics;
+    private boolean announcedReady;
 
     public LeaderVerticle(NodeSettings settings) {
         this.settings = settings;
@@ -140,6 +141,10 @@ public final class LeaderVerticle extends VerticleBase {
 
     private void tick() {
         if (coordinator == null || stopping) return;
+        if (!announcedReady && ready()) { // the one "ready" line of SPEC.md's log list
+            announcedReady = true;
+            LOG.info("leader ready: serving clients at epoch {}", epoch);
+        }
         coordinator.tick(now());
         runEffects();
     }
@@ -252,7 +257,7 @@ public final class LeaderVerticle extends VerticleBase {
             monitor.track(m, identity, true);
             if (registry.full() && coordinator == null) {
                 startCoordinator();
-                LOG.info("all {} followers registered: serving clients", registry.capacity());
+                LOG.info("all {} followers registered", registry.capacity());
             }
             return null;
         });

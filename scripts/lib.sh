@@ -16,6 +16,11 @@ say() { printf '\n## %s\n' "$*"; }
 
 quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
+# shown ARG: ARG quoted, or for a long one its start and its length (the demos send 1025-byte values).
+shown() {
+  if [ ${#1} -le 100 ]; then quote "$1"; else printf "'%s...'(%d chars)" "${1:0:30}" "${#1}"; fi
+}
+
 # call STATUS BODY METHOD URL [key=K] [val=V] [raw curl args...]
 #   BODY is the exact expected body, '*' for any, or '~TEXT' for a body that contains TEXT.
 #   key=... and val=... go through curl -G --data-urlencode, so spaces and symbols survive.
@@ -29,7 +34,7 @@ call() {
   local a
   for a in "$@"; do
     case "$a" in
-      key=*|val=*|tx=*|epoch=*|prefix=*) args+=(--data-urlencode "$a"); shown+=(--data-urlencode "$(quote "$a")") ;;
+      key=*|val=*|tx=*|epoch=*|prefix=*) args+=(--data-urlencode "$a"); shown+=(--data-urlencode "$(shown "$a")") ;;
       *) args+=("$a"); shown+=("$(quote "$a")") ;;
     esac
   done

@@ -37,6 +37,13 @@ class MetricsTest {
                 JsonArray replicas = new JsonObject(Http.get(c.leader("/api/placement?key=" + k)).body()).getJsonArray("replicas");
                 for (int i = 0; i < replicas.size(); i++) held[c.followerIndex(replicas.getJsonObject(i).getInteger("port"))]++;
             }
+            // A follower records a new leader epoch in its log when it first sees it (a check or a
+            // prepare): wait until all have, so that the log counts below hold only this traffic.
+            double epoch = Scrape.get(leader).value("kvstore_epoch");
+            for (int i = 0; i < 3; i++) {
+                String f = c.follower(i, "");
+                Await.until("follower sees epoch " + epoch, Duration.ofSeconds(10), () -> Scrape.get(f).value("kvstore_epoch") == epoch);
+            }
             Scrape l0 = Scrape.get(leader);
             List<Scrape> f0 = new ArrayList<>();
             for (int i = 0; i < 3; i++) f0.add(Scrape.get(c.follower(i, "")));
@@ -55,7 +62,11 @@ class MetricsTest {
             assertEquals(5, delta(l0, l1, "kvstore_request_seconds_count", "type", "put"));
             assertEquals(5, delta(l0, l1, "kvstore_tpc_phase_seconds_count", "phase", "prepare"), "one prepare round per write");
             assertEquals(5, delta(l0, l1, "kvstore_tpc_phase_seconds_count", "phase", "decision_fsync"));
-            assertEquals(10, delta(l0, l1, "kvstore_tpc_phase_seconds_count", "phase", "phase2"), "one commit per replica");
+            assertEquals(10, delta(l0, l1, "kvstore_tpc_phase2_answers_total", "result", "ack"), "one commit per replica");
+            double answers = 0;
+            for (String r : new String[] {"ack", "retry", "refused", "stale"}) answers += delta(l0, l1, "kvstore_tpc_phase2_answers_total", "result", r);
+            assertEquals(answers, delta(l0, l1, "kvstore_tpc_phase_seconds_count", "phase", "phase2"),
+                    "one phase-2 latency per answered message (a retry under load is a message too)");
             assertEquals(0, l1.value("kvstore_tpc_pending_phase2"));
             assertEquals(0, l1.value("kvstore_queue_depth"));
             assertEquals(3, l1.value("kvstore_followers_up"));

@@ -67,8 +67,17 @@ public final class Config {
     public static Command parse(String[] args, Map<String, String> env) throws UsageException, ConfigException {
         List<String> positionals = new ArrayList<>();
         Map<String, Object> named = new HashMap<>();
+        boolean optionsEnded = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
+            if (optionsEnded) {
+                positionals.add(a);
+                continue;
+            }
+            if (a.equals("--")) { // everything after is a word, even if it starts with --
+                optionsEnded = true;
+                continue;
+            }
             if (a.equals("-h") || a.equals("--help")) return new Command("help", null, List.of(), null);
             if (a.startsWith("--")) {
                 String name = a, value = null;
@@ -126,6 +135,12 @@ public final class Config {
             case "put" -> 2;
             default -> 0;
         };
+        for (String option : named.keySet()) {
+            if (!option.equals("leader")) {
+                throw new UsageException("--" + kebab(option) + " does not apply to '" + verb + "' (the client takes --leader;"
+                        + " the secret and token come from KVSTORE_SECRET and KVSTORE_TOKEN)");
+            }
+        }
         if (words.size() != want) {
             throw new UsageException(verb + " takes " + want + " argument" + (want == 1 ? "" : "s")
                     + (want == 0 ? "" : verb.equals("put") ? " (KEY VALUE)" : " (KEY)") + ", got " + words.size());

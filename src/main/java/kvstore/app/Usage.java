@@ -23,7 +23,9 @@ final class Usage {
               --redundancy N         leader: replicas per key (cut to --followers)
               --vnodes N             leader: points per follower on the hash ring (default 1, the seed's)
               --leader HOST:PORT     follower: the leader's address (http://HOST:PORT also works);
-                                     client verbs: the leader to talk to (default 127.0.0.1:16200)
+                                     client verbs: the leader to talk to (default 127.0.0.1:16200),
+                                     the only option they take (secret and token: KVSTORE_SECRET,
+                                     KVSTORE_TOKEN); -- ends the options, for a key that starts with --
               --data-dir DIR         where the log lives (default data/leader-PORT or data/follower-PORT;
                                      embedded: the parent of those, default data)
               --secret S             cluster secret, sent as X-KV-Secret (or env KVSTORE_SECRET)

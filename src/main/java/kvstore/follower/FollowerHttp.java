@@ -63,12 +63,17 @@ final class FollowerHttp {
             return;
         }
         if (!path.equals("/") && files.serve(req, path)) return;
+        follower.metrics().watch(req, path, method);
         if (!guard.secretOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
             return;
         }
         if (path.equals("/api/status") && method == HttpMethod.GET) {
             Replies.json(req, 200, follower.status());
+            return;
+        }
+        if (path.equals("/metrics") && method == HttpMethod.GET) {
+            follower.metrics().scrape(req);
             return;
         }
         if (!follower.recovered()) {

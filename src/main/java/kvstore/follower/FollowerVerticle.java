@@ -40,6 +40,7 @@ public final class FollowerVerticle extends VerticleBase {
     private long registeredEpoch = -1;
     private int boundPort;
     private boolean stopping;
+    private FollowerMetrics metrics;
 
     private final kvstore.cluster.Cluster cluster;
 
@@ -54,6 +55,7 @@ public final class FollowerVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        metrics = new FollowerMetrics(this);
         FollowerHttp http = new FollowerHttp(this, settings);
         server = Intake.create(vertx, settings.limits(), http::handle, FollowerHttp::readsItsBody);
         return server.listen(settings.port(), settings.host())
@@ -69,8 +71,8 @@ public final class FollowerVerticle extends VerticleBase {
         Participant state = new Participant();
         return vertx.executeBlocking(() -> Recovery.recover(settings.dataDir(), FileHeader.FOLLOWER, state))
                 .compose(rec -> {
-                    LOG.info("follower log {}: {} records, {} bytes replayed in {} ms; {} keys, {} prepared transactions, epoch {}",
-                            rec.fresh() ? "created" : "recovered", rec.records(), rec.bytesReplayed(), rec.millis(),
+                    LOG.info("follower {}: log {}: {} records, {} bytes replayed in {} ms; {} keys, {} prepared transactions, epoch {}",
+                            settings.address(), rec.fresh() ? "created" : "recovered", rec.records(), rec.bytesReplayed(), rec.millis(),
                             state.keyCount(), state.prepared().size(), state.epoch());
                     LogStore.Settings ls = new LogStore.Settings(settings.segmentBytes(), settings.groupCommit(), settings.compactMinBytes());
                     return LogStore.open(vertx, settings.dataDir(), FileHeader.FOLLOWER, ls, Participant::new, rec);
@@ -90,7 +92,8 @@ public final class FollowerVerticle extends VerticleBase {
         if (stopping) return;
         LogRecord r = participant.expireManual(System.currentTimeMillis());
         if (r != null) {
-            LOG.info("the manual transaction was aborted: not decided within {} s", Participant.MANUAL_TIMEOUT_MILLIS / 1000);
+            LOG.info("follower {}: the manual transaction was aborted: not decided within {} s", settings.address(),
+                    Participant.MANUAL_TIMEOUT_MILLIS / 1000);
             log.appendLazy(r);
         }
     }
@@ -126,6 +129,16 @@ public final class FollowerVerticle extends VerticleBase {
         boolean newer = epoch > registeredEpoch;
         if (newer) registeredEpoch = epoch;
         if (registrar != null) registrar.leaderContact(newer);
+    }
+
+    /* Views for FollowerMetrics (null until recovery is done). */
+
+    FollowerMetrics metrics() {
+        return metrics;
+    }
+
+    LogStore log() {
+        return log;
     }
 
     String identity() {
@@ -167,6 +180,7 @@ public final class FollowerVerticle extends VerticleBase {
         stopping = true;
         if (registrar != null) registrar.stop();
         Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
-        return closed.compose(v -> log == null ? Future.succeededFuture() : log.close());
+        return closed.compose(v -> log == null ? Future.succeededFuture() : log.close())
+                .onComplete(ar -> metrics.close());
     }
 }

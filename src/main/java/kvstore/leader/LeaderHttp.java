@@ -16,6 +16,7 @@ import kvstore.core.Ring;
 import kvstore.http.Guard;
 import kvstore.http.Replies;
 import kvstore.http.StaticFiles;
+import kvstore.metrics.RequestType;
 import kvstore.queue.WorkQueue;
 
 /**
@@ -62,6 +63,10 @@ final class LeaderHttp {
                 else Replies.text(req, 503, "not ready");
             }
             case "/api/placement" -> placement(req, method);
+            case "/metrics" -> {
+                if (method == HttpMethod.GET) leader.metrics().scrape(req);
+                else Replies.text(req, 500, Errors.INVALID_REQUEST);
+            }
             case "/api/keys" -> keys(req, method);
             default -> {
                 if (!files.serve(req, path)) Replies.text(req, 500, Errors.INVALID_REQUEST);
@@ -76,6 +81,7 @@ final class LeaderHttp {
             if (!files.serve(req, "/")) Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
+        if (op != null) leader.metrics().watch(req, op == Op.GET ? RequestType.GET : op == Op.PUT ? RequestType.PUT : RequestType.DELETE);
         if (!guard.tokenOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
             return;

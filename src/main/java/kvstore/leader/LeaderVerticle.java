@@ -63,6 +63,8 @@ public final class LeaderVerticle extends VerticleBase {
     private Election election;
     private boolean active;
     private boolean takingOffice;
+    private LeaderMetrics metrics;
+    private boolean announcedReady;
 
     public LeaderVerticle(NodeSettings settings) {
         this(settings, null);
@@ -78,6 +80,7 @@ public final class LeaderVerticle extends VerticleBase {
         startedAtMillis = System.currentTimeMillis();
         client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis());
         client.epochSource(() -> epoch);
+        metrics = new LeaderMetrics(this);
         LeaderHttp http = new LeaderHttp(vertx, this, settings);
         server = Intake.create(vertx, settings.limits(), http::handle);
         return server.listen(settings.port(), settings.host())
@@ -175,6 +178,10 @@ public final class LeaderVerticle extends VerticleBase {
 
     private void tick() {
         if (coordinator == null || stopping) return;
+        if (!announcedReady && ready()) { // the one "ready" line of SPEC.md's log list
+            announcedReady = true;
+            LOG.info("leader ready: serving clients at epoch {}", epoch);
+        }
         coordinator.tick(now());
         runEffects();
     }
@@ -219,14 +226,18 @@ public final class LeaderVerticle extends VerticleBase {
     private void execute(Effect e) {
         Coordinator c = coordinator;
         if (e instanceof Effect.SendPrepare p) {
+            metrics.prepareSent(p.tx());
             client.prepare(p.to(), p.tx(), epoch, p.key(), p.op(), p.value()).onComplete(ar -> {
+                metrics.voteReceived(p.tx());
                 if (c != coordinator) return;
                 FollowerClient.Vote v = ar.result();
                 c.voted(p.tx(), p.to().id(), v.kind(), v.reason(), now());
                 runEffects();
             });
         } else if (e instanceof Effect.AppendDecision d) {
+            long appendedNanos = System.nanoTime();
             log.append(new LogRecord.Decision(d.tx(), d.key(), d.replicaIds())).onSuccess(v -> {
+                metrics.decisionDurable(appendedNanos);
                 FaultPoints.hit("leader.after-decision-fsync");
                 if (c != coordinator) return;
                 c.decisionDurable(d.tx(), now());
@@ -270,7 +281,9 @@ public final class LeaderVerticle extends VerticleBase {
 
     private void sendPhase2(Coordinator c, Effect.SendPhase2 p) {
         if (stopping || c != coordinator) return;
+        long sentNanos = System.nanoTime();
         client.phase2(p.to(), p.tx(), epoch, p.commit()).onComplete(ar -> {
+            metrics.phase2Answered(sentNanos, ar.result());
             if (ar.result() == Coordinator.Phase2Result.ACK && p.commit()) FaultPoints.hit("leader.after-phase2-ack");
             if (c != coordinator) return;
             c.phase2Done(p.tx(), p.to().id(), ar.result(), now());
@@ -383,7 +396,7 @@ public final class LeaderVerticle extends VerticleBase {
             monitor.track(m, identity, true, nodeId);
             if (active && registry.full() && coordinator == null) {
                 startCoordinator();
-                LOG.info("all {} followers registered: serving clients", registry.capacity());
+                LOG.info("all {} followers registered", registry.capacity());
             }
             return null;
         });
@@ -396,6 +409,16 @@ public final class LeaderVerticle extends VerticleBase {
     Coordinator coordinator() { return coordinator; }
 
     int queueDepth() { return queue == null ? 0 : queue.depth(); }
+
+    /* Views for LeaderMetrics (null until recovery is done). */
+
+    LeaderMetrics metrics() { return metrics; }
+
+    WorkQueue queue() { return queue; }
+
+    FollowerMonitor monitor() { return monitor; }
+
+    LogStore log() { return log; }
 
     JsonObject status() {
         JsonObject o = new JsonObject()
@@ -464,6 +487,9 @@ public final class LeaderVerticle extends VerticleBase {
         Future<Void> left = election == null ? Future.succeededFuture() : election.stop().otherwiseEmpty();
         Future<Void> closed = left.compose(x -> server == null ? Future.succeededFuture() : server.close());
         return closed.compose(v -> log == null ? Future.succeededFuture() : log.close())
-                .onComplete(ar -> client.close());
+                .onComplete(ar -> {
+                    client.close();
+                    metrics.close();
+                });
     }
 }

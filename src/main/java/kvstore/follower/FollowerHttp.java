@@ -272,8 +272,11 @@ final class FollowerHttp {
             return;
         }
         follower.leaderContact(epoch);
+        long started = System.nanoTime();
         List<LogRecord> records = new ArrayList<>(epochStep.records());
         StringBuilder out = new StringBuilder(items.size() * 8);
+        int[] statuses = new int[items.size()];
+        int n = 0;
         boolean writes = false, voted = false, committed = false;
         long now = System.currentTimeMillis();
         for (Batch.Item item : items) {
@@ -312,10 +315,12 @@ final class FollowerHttp {
                 }
             }
             Batch.encode(a, out);
+            statuses[n++] = a.status();
         }
         String body = out.toString();
         if (!writes && records.isEmpty()) {
             Replies.text(req, 200, body);
+            count(items, statuses, started);
             return;
         }
         boolean anyYes = voted, anyCommit = committed;
@@ -323,7 +328,23 @@ final class FollowerHttp {
             if (anyYes) FaultPoints.hit("follower.after-prepare-fsync");
             if (anyCommit) FaultPoints.hit("follower.after-commit-fsync");
             Replies.text(req, 200, body);
+            count(items, statuses, started);
         });
+    }
+
+    /** Each message of a batch counts in /metrics as its single-message form would. */
+    private void count(List<Batch.Item> items, int[] statuses, long startedNanos) {
+        long nanos = System.nanoTime() - startedNanos;
+        for (int i = 0; i < items.size(); i++) {
+            kvstore.metrics.RequestType type = switch (items.get(i).kind()) {
+                case PREPARE_PUT, PREPARE_DELETE -> kvstore.metrics.RequestType.PREPARE;
+                case COMMIT -> kvstore.metrics.RequestType.COMMIT;
+                case ABORT -> kvstore.metrics.RequestType.ABORT;
+                case READ -> kvstore.metrics.RequestType.READ;
+                case OUTCOME -> null;
+            };
+            if (type != null) follower.metrics().answered(type, statuses[i], nanos);
+        }
     }
 
     private void keys(HttpServerRequest req, HttpMethod method) {

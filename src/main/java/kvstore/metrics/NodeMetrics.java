@@ -103,8 +103,11 @@ public class NodeMetrics {
         });
     }
 
-    /** Counts one answered request (package-visible for tests). */
-    void answered(RequestType type, int status, long nanos) {
+    /**
+     * Counts one answered request. Also used for each message of a batch, which is counted as
+     * its single-message form would be (a prepare in a batch is a prepare).
+     */
+    public void answered(RequestType type, int status, long nanos) {
         int s = statusIndex(status);
         Counter[] row = requests[type.ordinal()];
         Counter c = row[s];

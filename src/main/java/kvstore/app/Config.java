@@ -227,7 +227,7 @@ public final class Config {
         int maxKey = r.integer("maxKeyBytes", Limits.DEFAULT_MAX_KEY_BYTES, 1, 1 << 20);
         int maxValue = r.integer("maxValueBytes", Limits.DEFAULT_MAX_VALUE_BYTES, 1, 1 << 20);
         boolean groupCommit = r.bool("groupCommit", true) && !r.bool("noGroupCommit", false);
-        long segmentBytes = r.integer("segmentBytes", 4 << 20, 64 << 10, 1 << 30);
+        long segmentBytes = r.integer("segmentBytes", 8 << 20, 64 << 10, 1 << 30);
         long requestTimeout = r.integer("requestTimeoutMillis", 3_000, 50, 600_000);
         long opTimeout = r.integer("opTimeoutMillis", 10_000, 100, 600_000);
         long checkInterval = r.integer("checkIntervalMillis", 1_000, 50, 2_000);
@@ -246,7 +246,7 @@ public final class Config {
         else dataDir = Paths.get("data", role + "-" + port);
 
         return new NodeSettings(role, host, advertise, port, dataDir, followers, redundancy, vnodes, leaderHost, leaderPort, leaderExplicit,
-                secret, token, insecure, new Limits(maxKey, maxValue), segmentBytes, Math.max(2 * segmentBytes, 8L << 20),
+                secret, token, insecure, new Limits(maxKey, maxValue), segmentBytes, Math.max(2 * segmentBytes, 16L << 20),
                 groupCommit, requestTimeout, opTimeout, checkInterval, queueCapacity, cluster, clusterPort, clusterMembers);
     }
 

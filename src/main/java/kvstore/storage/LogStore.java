@@ -48,7 +48,7 @@ public final class LogStore {
 
     public record Settings(long segmentBytes, boolean groupCommit, long compactMinBytes) {
         public static Settings defaults() {
-            return new Settings(4L << 20, true, 8L << 20);
+            return new Settings(8L << 20, true, 16L << 20);
         }
     }
 
@@ -181,12 +181,14 @@ public final class LogStore {
             tornWriteAndHalt(buf, at);
             return;
         }
+        long startedNanos = System.nanoTime();
         file.write(buf, at).compose(v -> file.flush()).onComplete(ar -> {
             if (ar.failed()) {
                 Fatal.halt("write or fsync of " + LogFiles.segment(dir, seq) + " failed", ar.cause());
                 return;
             }
             fsyncs++;
+            slowSyncCheck(System.nanoTime() - startedNanos, buf.length());
             List<Promise<Void>> done = inflight;
             inflight = new ArrayList<>();
             writing = false;
@@ -195,6 +197,21 @@ public final class LogStore {
             if (position >= settings.segmentBytes()) roll();
             else writeNext();
         });
+    }
+
+    private static final long SLOW_SYNC_NANOS = 100_000_000L;
+    private long slowSyncs, lastSlowWarningNanos;
+
+    /** Like etcd's "slow fdatasync" warning: the disk is what slows every write. At most one line a minute. */
+    private void slowSyncCheck(long nanos, int bytes) {
+        if (nanos < SLOW_SYNC_NANOS) return;
+        slowSyncs++;
+        long now = System.nanoTime();
+        if (now - lastSlowWarningNanos > 60_000_000_000L) {
+            lastSlowWarningNanos = now;
+            LOG.warn("slow log write and fsync in {}: {} ms for {} bytes ({} so far; the disk is slow or busy)",
+                    dir, nanos / 1_000_000L, bytes, slowSyncs);
+        }
     }
 
     /** Fault point: write half of the batch, make it durable, and die, leaving a torn record. */
@@ -255,12 +272,12 @@ public final class LogStore {
     /** Worker thread: replays snapshot + closed segments into a fresh state and snapshots it. */
     private long compact(long fromSnapshot, long upTo) throws Exception {
         LogState state = freshState.get();
-        Recovery.Progress progress = new Recovery.Progress("compaction of " + dir);
+        Recovery.Progress progress = new Recovery.Progress("compaction of " + dir, true);
         if (fromSnapshot > 0) Recovery.readSnapshot(LogFiles.snapshot(dir, fromSnapshot), role, identity, fromSnapshot, state, progress);
         for (long s = fromSnapshot + 1; s <= upTo; s++) {
             Recovery.readClosedSegment(LogFiles.segment(dir, s), role, identity, s, state, progress);
         }
-        long size = Recovery.writeSnapshot(dir, role, identity, upTo, state.snapshotRecords());
+        long size = Recovery.writeSnapshot(dir, role, identity, upTo, state.snapshotRecords(), progress);
         if (fromSnapshot > 0) Files.deleteIfExists(LogFiles.snapshot(dir, fromSnapshot));
         for (long s = fromSnapshot + 1; s <= upTo; s++) Files.deleteIfExists(LogFiles.segment(dir, s));
         LogFiles.fsyncDirectory(dir);
@@ -282,6 +299,9 @@ public final class LogStore {
     public long logBytes() { return snapshotBytes + closedBytes + position; }
 
     public long fsyncs() { return fsyncs; }
+
+    /** Writes whose write and fsync took over 100 ms. */
+    public long slowSyncs() { return slowSyncs; }
 
     public long recordsWritten() { return recordsWritten; }
 

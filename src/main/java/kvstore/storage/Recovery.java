@@ -42,18 +42,31 @@ public final class Recovery {
                          long closedBytes, long snapshotSeq, long snapshotBytes,
                          long records, long bytesReplayed, long tornBytes, long millis) {}
 
-    /** Counts progress and says so every few seconds, for long recoveries. */
+    /**
+     * Counts progress and says so every few seconds, for long recoveries. A background replay
+     * (compaction, while the node serves) also yields the CPU: after about 20 ms of work it
+     * sleeps twice as long, so that on a small machine it never starves the event loops.
+     */
     static final class Progress {
+        private static final long SLICE_NANOS = 20_000_000L;
         final long startNanos = System.nanoTime();
         long lastReport = startNanos;
         long records, bytes;
         final String what;
+        final boolean background;
+        private long sliceStart = startNanos;
 
-        Progress(String what) { this.what = what; }
+        Progress(String what) { this(what, false); }
+
+        Progress(String what, boolean background) {
+            this.what = what;
+            this.background = background;
+        }
 
         void add(long recordBytes) {
             records++;
             bytes += recordBytes;
+            if (background && (records & 0x3FF) == 0) yieldIfDue();
             if ((records & 0x3FFF) == 0) {
                 long now = System.nanoTime();
                 if (now - lastReport > PROGRESS_EVERY_MILLIS * 1_000_000L) {
@@ -64,6 +77,18 @@ public final class Recovery {
         }
 
         long millis() { return (System.nanoTime() - startNanos) / 1_000_000L; }
+
+        /** Worker thread only: a pause in proportion to the work done since the last one. */
+        void yieldIfDue() {
+            long worked = System.nanoTime() - sliceStart;
+            if (worked < SLICE_NANOS) return;
+            try {
+                Thread.sleep(2 * worked / 1_000_000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            sliceStart = System.nanoTime();
+        }
     }
 
     public static Result recover(Path dir, int role, LogState state) throws CorruptLogException, IOException {
@@ -270,6 +295,11 @@ public final class Recovery {
 
     /** Writes a snapshot of {@code records} covering segments up to {@code seq}, atomically. */
     public static long writeSnapshot(Path dir, int role, String identity, long seq, List<LogRecord> records) throws IOException {
+        return writeSnapshot(dir, role, identity, seq, records, null);
+    }
+
+    /** The same, yielding the CPU as {@code progress} says (compaction in the background). */
+    static long writeSnapshot(Path dir, int role, String identity, long seq, List<LogRecord> records, Progress progress) throws IOException {
         Path target = LogFiles.snapshot(dir, seq);
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
         long size;
@@ -281,6 +311,7 @@ public final class Recovery {
             for (LogRecord rec : records) {
                 LogCodec.encode(rec, out);
                 count++;
+                if (progress != null && progress.background && (count & 0x3FF) == 0) progress.yieldIfDue();
                 if (out.length() >= (1 << 20)) drain(ch, out);
             }
             LogCodec.encode(new LogRecord.SnapshotEnd(count), out);

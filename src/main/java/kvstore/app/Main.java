@@ -58,6 +58,7 @@ public final class Main {
     }
 
     private static void runServer(NodeSettings s, boolean embedded) {
+        Signals.install(); // before anything starts: a SIGTERM from now on is a clean stop
         Vertx vertx;
         Cluster cluster = null;
         if (s.cluster()) {

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  * Clustered mode (SPEC.md section 7): the Vert.x cluster on Hazelcast through vertx-hazelcast,
  * with our own configuration: members found by TCP-IP only (no multicast, no cloud
  * auto-detection), Hazelcast's phone-home off, bound to the node's address, its logging through
- * SLF4J (quiet: WARN and up), and heartbeats tuned so that a silent death is noticed within 5
+ * SLF4J (quiet: WARN and up), and heartbeats tuned so that a silent death is noticed within 3
  * seconds (the default is about a minute). A kill -9 is noticed at once (connection refused).
  *
  * <p>What the nodes use it for: membership events (a follower's death marks it down at once),
@@ -62,7 +62,7 @@ public final class Cluster {
         c.setProperty("hazelcast.logging.type", "slf4j");
         c.setProperty("hazelcast.shutdownhook.enabled", "false");
         c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
-        c.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", "3");
         c.setProperty("hazelcast.wait.seconds.before.join", "1");
         boolean wildcard = s.host().equals("0.0.0.0") || s.host().equals("::");
         c.setProperty("hazelcast.socket.bind.any", String.valueOf(wildcard));

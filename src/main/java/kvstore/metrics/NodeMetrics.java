@@ -47,6 +47,7 @@ public class NodeMetrics {
     public static final String LOG_WRITTEN = "kvstore.log.written";
     public static final String LOG_QUEUED = "kvstore.log.queued.records";
     public static final String LOG_COMPACTIONS = "kvstore.log.compactions";
+    public static final String LOG_SLOW_SYNCS = "kvstore.log.slow.syncs";
     public static final String READY = "kvstore.ready";
     public static final String EPOCH = "kvstore.epoch";
 
@@ -136,6 +137,7 @@ public class NodeMetrics {
         functionCounter(LOG_RECORDS, "Records appended to the log", log, LogStore::recordsWritten);
         functionCounter(LOG_WRITTEN, "Bytes appended to the log", log, LogStore::bytesWritten, "bytes");
         functionCounter(LOG_COMPACTIONS, "Snapshots written by compaction", log, LogStore::compactions);
+        functionCounter(LOG_SLOW_SYNCS, "Log writes whose write and fsync took over 100 ms (a slow or busy disk)", log, LogStore::slowSyncs);
         gauge(LOG_BYTES, "Bytes of every log file of this node: snapshot and segments", log, LogStore::logBytes, "bytes");
         gauge(LOG_QUEUED, "Records waiting for the current write and fsync to finish", log, LogStore::queued, null);
     }

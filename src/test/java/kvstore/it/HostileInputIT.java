@@ -90,7 +90,8 @@ class HostileInputIT {
         known.put("ünïcödé key", "välue € 😀");
         known.put("a+b&c=d%", "x=y&z");
         for (Map.Entry<String, String> e : known.entrySet()) {
-            assertEquals(201, Http.put(leader("/?key=" + Http.enc(e.getKey()) + "&val=" + Http.enc(e.getValue()))).status());
+            Http.Response r = Http.put(leader("/?key=" + Http.enc(e.getKey()) + "&val=" + Http.enc(e.getValue())));
+            assertEquals(201, r.status(), e.getKey() + ": " + r.body() + "\nleader:\n" + nodes.get(0).stdout());
         }
         // A key and a value at their limits (1024 UTF-8 bytes each), every byte percent-encoded:
         // a request line of about 6 KB that the line limit must let through (SPEC.md section 2).

@@ -166,6 +166,15 @@ public final class FollowerClient {
                         : Future.failedFuture("keys answered " + r.statusCode()));
     }
 
+    /** Batched requests sent so far to all followers, and the messages they carried. */
+    public long batches() {
+        return channels.values().stream().mapToLong(FollowerChannel::batches).sum();
+    }
+
+    public long messages() {
+        return channels.values().stream().mapToLong(FollowerChannel::messages).sum();
+    }
+
     public void close() {
         client.close();
     }

@@ -41,6 +41,8 @@ final class LeaderMetrics extends NodeMetrics {
     static final String QUEUE_REJECTED = "kvstore.queue.rejected";
     static final String FOLLOWERS_UP = "kvstore.followers.up";
     static final String FOLLOWERS_REGISTERED = "kvstore.followers.registered";
+    static final String FOLLOWER_BATCHES = "kvstore.follower.batches";
+    static final String FOLLOWER_MESSAGES = "kvstore.follower.messages";
 
     private final Timer prepareRound;
     private final Timer decisionFsync;
@@ -61,6 +63,10 @@ final class LeaderMetrics extends NodeMetrics {
         gauge(FOLLOWERS_REGISTERED, "Followers registered", leader::registry, r -> r.size(), null);
         gauge(READY, "1 when the leader serves clients", () -> leader, l -> l.ready() ? 1 : 0, null);
         gauge(EPOCH, "The leader's epoch", leader::coordinator, Coordinator::epoch, null);
+        functionCounter(FOLLOWER_BATCHES, "Batched requests sent to followers (POST /tpc/batch)", leader::followerClient,
+                FollowerClient::batches);
+        functionCounter(FOLLOWER_MESSAGES, "Messages to followers (prepares, phase 2, reads) carried by those batches",
+                leader::followerClient, FollowerClient::messages);
         logMeters(leader::log);
         prepareRound = timer(PHASE, "Two-phase commit, by phase", "phase", "prepare");
         decisionFsync = timer(PHASE, "Two-phase commit, by phase", "phase", "decision_fsync");

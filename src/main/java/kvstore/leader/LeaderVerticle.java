@@ -418,6 +418,8 @@ public final class LeaderVerticle extends VerticleBase {
 
     FollowerMonitor monitor() { return monitor; }
 
+    FollowerClient followerClient() { return client; }
+
     LogStore log() { return log; }
 
     JsonObject status() {

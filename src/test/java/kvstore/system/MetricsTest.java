@@ -67,6 +67,9 @@ class MetricsTest {
             for (String r : new String[] {"ack", "retry", "refused", "stale"}) answers += delta(l0, l1, "kvstore_tpc_phase2_answers_total", "result", r);
             assertEquals(answers, delta(l0, l1, "kvstore_tpc_phase_seconds_count", "phase", "phase2"),
                     "one phase-2 latency per answered message (a retry under load is a message too)");
+            assertEquals(20, delta(l0, l1, "kvstore_follower_messages_total"), "a prepare and a commit to each of two replicas, per write");
+            double batches = delta(l0, l1, "kvstore_follower_batches_total");
+            assertTrue(batches >= 1 && batches <= 20, "batches carrying those 20 messages: " + batches);
             assertEquals(0, l1.value("kvstore_tpc_pending_phase2"));
             assertEquals(0, l1.value("kvstore_queue_depth"));
             assertEquals(3, l1.value("kvstore_followers_up"));

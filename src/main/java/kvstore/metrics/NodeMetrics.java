@@ -4,6 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
@@ -31,6 +37,11 @@ import java.util.function.ToDoubleFunction;
  * fsyncs, log bytes, queue depth) are read only when scraped, through function counters and
  * gauges. No label ever holds a key, a value or anything a client chose: labels come from the
  * fixed sets in {@link RequestType}, {@link #STATUSES} and the phase names.
+ *
+ * <p>Micrometer's standard process meters come with every node's page: {@code jvm_memory_*},
+ * {@code jvm_gc_pause_seconds}, {@code jvm_threads_*}, {@code process_cpu_usage},
+ * {@code process_files_open_files}, {@code process_uptime_seconds}. They describe the JVM, so in
+ * the embedded default the four nodes show the same figures.
  *
  * <p>The scrape runs on the node's event loop (the node's HTTP server calls it), which is also
  * the only thread that changes the figures the gauges read.
@@ -67,12 +78,19 @@ public class NodeMetrics {
     private final Timer[] latency = new Timer[RequestType.values().length];
     /** Micrometer holds a function counter's source weakly: these keep ours alive. */
     private final List<Object> sources = new ArrayList<>();
+    private final JvmGcMetrics gc = new JvmGcMetrics();
 
     /**
      * @param types the request types this role serves: their meters are created now, so a
      *              scrape shows them at zero before the first request
      */
     protected NodeMetrics(RequestType... types) {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        gc.bindTo(registry);
         for (RequestType t : types) {
             latency[t.ordinal()] = timer(REQUEST_LATENCY, "Time from a request's arrival to its answer", "type", t.label);
             int ok = statusIndex(t.success);
@@ -167,6 +185,7 @@ public class NodeMetrics {
 
     /** Frees the registry (the node stopped). */
     public void close() {
+        gc.close();
         registry.close();
     }
 }

@@ -135,6 +135,12 @@ class MetricsTest {
             assertEquals("text/plain; version=0.0.4; charset=utf-8", r.header("content-type"));
             assertTrue(r.body().contains("# TYPE kvstore_requests_total counter"), r.body());
             assertFalse(r.body().contains("metrics-secret"));
+            Scrape jvm = Scrape.get(c.leader(""));
+            assertTrue(jvm.text.contains("jvm_memory_used_bytes{area=\"heap\""), "heap in use: " + jvm.text);
+            assertTrue(jvm.value("jvm_threads_live_threads") > 0);
+            assertTrue(jvm.value("process_uptime_seconds") > 0);
+            assertTrue(jvm.value("process_files_open_files") > 0);
+            assertTrue(jvm.text.contains("# TYPE process_cpu_usage gauge"));
             assertEquals(500, Http.post(c.leader("/metrics")).status(), "only GET");
 
             Http.Response refused = Http.get(c.follower(0, "/metrics"));
@@ -143,6 +149,7 @@ class MetricsTest {
             Http.Response f = Http.get(c.follower(0, "/metrics"), "X-KV-Secret", "metrics-secret");
             assertEquals(200, f.status());
             assertTrue(f.body().contains("kvstore_keys"), f.body());
+            assertTrue(f.body().contains("jvm_memory_used_bytes{area=\"heap\""), "a follower's page has the JVM's meters too");
             assertFalse(f.body().contains("metrics-secret"));
         }
     }

@@ -71,7 +71,7 @@ public final class FollowerVerticle extends VerticleBase {
         Participant state = new Participant();
         return vertx.executeBlocking(() -> Recovery.recover(settings.dataDir(), FileHeader.FOLLOWER, state))
                 .compose(rec -> {
-                    LOG.info("follower {}: log {}: {} records, {} bytes replayed in {} ms; {} keys, {} prepared transactions, epoch {}",
+                    LOG.info("follower {}: log {}: {} records, {} bytes replayed in {} ms; keys: {}, prepared transactions: {}, epoch {}",
                             settings.address(), rec.fresh() ? "created" : "recovered", rec.records(), rec.bytesReplayed(), rec.millis(),
                             state.keyCount(), state.prepared().size(), state.epoch());
                     LogStore.Settings ls = new LogStore.Settings(settings.segmentBytes(), settings.groupCommit(), settings.compactMinBytes());

@@ -99,7 +99,7 @@ public final class LeaderVerticle extends VerticleBase {
         LeaderLog state = new LeaderLog();
         return vertx.executeBlocking(() -> Recovery.recover(settings.dataDir(), FileHeader.LEADER, state))
                 .compose(rec -> {
-                    LOG.info("leader log {}: {} records, {} bytes replayed in {} ms; epoch was {}, {} followers known, {} decisions to finish",
+                    LOG.info("leader log {}: {} records, {} bytes replayed in {} ms; epoch was {}, followers known: {}, decisions to finish: {}",
                             rec.fresh() ? "created" : "recovered", rec.records(), rec.bytesReplayed(), rec.millis(),
                             state.epoch(), state.registry().size(), state.undecided().size());
                     LogStore.Settings ls = new LogStore.Settings(settings.segmentBytes(), settings.groupCommit(), settings.compactMinBytes());

@@ -189,15 +189,19 @@ final class FollowerHttp {
         });
     }
 
-    /** GET /tpc/check?epoch=E: the leader's health check. */
+    /**
+     * GET /tpc/check?epoch=E[&claim=1]: the leader's health check; with {@code claim=1}, a leader
+     * taking office claims epoch E, which must be above every epoch this follower has accepted.
+     */
     private void check(HttpServerRequest req, HttpMethod method, Params p) {
         long epoch = p.malformed() || p.count("epoch") != 1 ? -1 : KeyRequest.parseEpoch(p.get("epoch"));
-        if (method != HttpMethod.GET || epoch < 0) {
+        boolean claim = p.count("claim") == 1 && "1".equals(p.get("claim"));
+        if (method != HttpMethod.GET || epoch < 0 || p.count("claim") > 0 && !claim) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
         Participant participant = follower.participant();
-        Participant.Step step = participant.observeEpoch(epoch);
+        Participant.Step step = claim ? participant.claimEpoch(epoch) : participant.observeEpoch(epoch);
         if (step.status() != 200) {
             stale(req);
             return;

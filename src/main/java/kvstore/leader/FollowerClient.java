@@ -130,14 +130,15 @@ public final class FollowerClient {
     }
 
     /**
-     * A follower's answer to a new leader's epoch (the check with that epoch, which it records
-     * durably before answering): accepted with its identity and held transactions, or refused
+     * A follower's answer to a new leader's claim of an epoch (the check with that epoch and
+     * {@code claim=1}, which it records durably before answering; an epoch it has accepted
+     * already, from any leader, is refused): accepted with its identity and held transactions, or refused
      * because it has accepted {@code refusedFor} already, or no answer (null fields).
      */
     public record Acceptance(boolean accepted, long refusedFor, String identity, List<Coordinator.Held> held) {}
 
     public Future<Acceptance> accept(Member m, long epoch, long timeout) {
-        return request(HttpMethod.GET, m, "/tpc/check?epoch=" + epoch, timeout).send()
+        return request(HttpMethod.GET, m, "/tpc/check?epoch=" + epoch + "&claim=1", timeout).send()
                 .map(r -> {
                     if (r.statusCode() == 200) {
                         JsonObject o = r.bodyAsJsonObject();

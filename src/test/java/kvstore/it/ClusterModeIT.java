@@ -124,7 +124,8 @@ class ClusterModeIT {
             } finally {
                 System.out.println("takeover from a paused leader: " + (System.nanoTime() - t1) / 1_000_000 + " ms");
             }
-            assertEquals(201, Http.put(c.leaderUrl(0, "/?key=fenced&val=new-leader")).status());
+            Http.Response newLeaderWrite = Http.put(c.leaderUrl(0, "/?key=fenced&val=new-leader"));
+            assertEquals(201, newLeaderWrite.status(), "the new leader's first write: " + newLeaderWrite.body() + "\nnew leader:\n" + c.leader(0).stdout());
             c.leader(1).signal("CONT");
             Http.Response old = Http.put(c.leaderUrl(1, "/?key=fenced&val=old-leader"));
             assertNotEquals(201, old.status(), "the resumed old leader cannot commit: " + old.body());

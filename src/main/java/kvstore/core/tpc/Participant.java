@@ -93,6 +93,17 @@ public final class Participant implements kvstore.core.log.LogState {
         return Step.of(200, "").with(rec[0]);
     }
 
+    /**
+     * A leader taking office claims a new epoch: accepted only if it is above every epoch this
+     * follower has accepted, so no two leaders ever hold the same epoch (tx ids are EPOCH.N, and
+     * a paused leader must be refused at its old epoch). A routine check at the current epoch
+     * ({@link #observeEpoch}) is not a claim.
+     */
+    public Step claimEpoch(long msgEpoch) {
+        if (msgEpoch <= epoch) return Step.of(409, Errors.STALE_LEADER);
+        return observeEpoch(msgEpoch);
+    }
+
     /** Phase 1 (PUT or DELETE), from the leader (with tx) or by hand (without). */
     public Step prepare(KeyRequest req, long nowMillis) {
         LogRecord[] rec = new LogRecord[1];

@@ -141,6 +141,20 @@ class ParticipantTest {
     }
 
     @Test
+    void aClaimedEpochMustBeAboveTheAcceptedOne() {
+        assertEquals(200, run(p.observeEpoch(5)).status());
+        assertEquals(409, run(p.claimEpoch(5)).status(), "the same epoch, claimed by a leader taking office");
+        assertEquals(409, run(p.claimEpoch(4)).status());
+        assertEquals(200, run(p.observeEpoch(5)).status(), "a routine check at the current epoch");
+        Participant.Step claimed = run(p.claimEpoch(6));
+        assertEquals(200, claimed.status());
+        assertEquals(new LogRecord.Epoch(6), claimed.records().get(0), "recorded before the answer");
+        assertEquals(6, p.epoch());
+        assertEquals(409, p.observeEpoch(5).status(), "the old leader is fenced");
+        assertReplayMatches();
+    }
+
+    @Test
     void manualSlotHoldsOneTransactionAndBlocksTheLeader() {
         assertEquals(202, put("a", "hand", null, -1).status());
         assertNotNull(p.manual());

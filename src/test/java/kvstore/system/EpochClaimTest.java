@@ -1,0 +1,41 @@
+package kvstore.system;
+
+import io.vertx.core.json.JsonObject;
+import kvstore.core.Errors;
+import kvstore.testing.Http;
+import kvstore.testing.LocalCluster;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * PROTOCOL.md "Standby leader": a leader taking office claims an epoch above every epoch a
+ * follower has accepted. A claim of the epoch a follower already serves is refused even though a
+ * routine check at that epoch is not: otherwise a standby that found no trace of the active
+ * leader's epoch (its directory entry expired while the leader was paused) would share it, reuse
+ * its tx ids, and fail to fence it.
+ */
+class EpochClaimTest {
+    @Test
+    void aClaimMustBeAboveEveryAcceptedEpoch() throws Exception {
+        try (LocalCluster c = new LocalCluster(1, 1).start()) {
+            assertEquals(201, Http.put(c.leader("/?key=a&val=1")).status());
+            long epoch = new JsonObject(Http.get(c.leader("/api/status")).body()).getLong("epoch");
+
+            assertEquals(200, Http.get(c.follower(0, "/tpc/check?epoch=" + epoch)).status(), "the leader's routine check");
+            Http.Response same = Http.get(c.follower(0, "/tpc/check?epoch=" + epoch + "&claim=1"));
+            assertEquals(409, same.status(), "another leader claiming the same epoch");
+            assertEquals(Errors.STALE_LEADER, same.body());
+            assertEquals(String.valueOf(epoch), same.header("X-KV-Epoch"), "so the claimant knows what to go above");
+            assertEquals(409, Http.get(c.follower(0, "/tpc/check?epoch=" + (epoch - 1) + "&claim=1")).status());
+            assertEquals(500, Http.get(c.follower(0, "/tpc/check?epoch=" + (epoch + 1) + "&claim=yes")).status());
+            assertEquals(200, Http.get(c.follower(0, "/tpc/check?epoch=" + epoch)).status(), "refused claims changed nothing");
+
+            Http.Response higher = Http.get(c.follower(0, "/tpc/check?epoch=" + (epoch + 1) + "&claim=1"));
+            assertEquals(200, higher.status(), higher.body());
+            assertEquals(409, Http.put(c.follower(0, "/?key=b&val=2&tx=" + epoch + ".77&epoch=" + epoch)).status(),
+                    "the old epoch is fenced");
+            assertEquals(200, Http.get(c.follower(0, "/tpc/check?epoch=" + (epoch + 1))).status(), "the new leader's routine check");
+        }
+    }
+}

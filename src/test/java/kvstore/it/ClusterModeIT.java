@@ -118,7 +118,7 @@ class ClusterModeIT {
             c.leader(1).signal("STOP");
             try {
                 // A paused leader is only seen gone when its heartbeats stop (3 s) and Hazelcast
-                // moves its lock: about 5 s here, but over 10 s once on a loaded CI machine. The
+                // moves its lock: about 5 s on a quiet machine, 10 to 12 s on a loaded CI run. The
                 // 10 s bound of the issue is for a death (the kill -9 above); this is generous.
                 c.awaitActive(0, Duration.ofSeconds(30));
             } finally {

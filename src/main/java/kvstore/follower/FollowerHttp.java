@@ -195,8 +195,9 @@ final class FollowerHttp {
      */
     private void check(HttpServerRequest req, HttpMethod method, Params p) {
         long epoch = p.malformed() || p.count("epoch") != 1 ? -1 : KeyRequest.parseEpoch(p.get("epoch"));
-        boolean claim = p.count("claim") == 1 && "1".equals(p.get("claim"));
-        if (method != HttpMethod.GET || epoch < 0 || p.count("claim") > 0 && !claim) {
+        int claims = p.count("claim");
+        boolean claim = claims == 1 && "1".equals(p.get("claim"));
+        if (method != HttpMethod.GET || epoch < 0 || claims > 0 && !claim) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }

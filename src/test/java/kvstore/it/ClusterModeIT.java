@@ -73,15 +73,7 @@ class ClusterModeIT {
         long seed = Long.getLong("kvstore.seed", System.nanoTime());
         System.out.println("ClusterModeIT seed=" + seed);
         try (JarClusterMode c = new JarClusterMode(dir, 2, 3, 2)) {
-            c.startLeader(0, Map.of());
-            c.awaitInOffice(0, Duration.ofSeconds(120)); // the first leader up takes office
-            c.startLeader(1, Map.of());
-            for (int i = 0; i < 3; i++) c.startFollower(i);
-            c.awaitActive(0, Duration.ofSeconds(120));
-            Await.until("leader 1 knows every follower, as a standby", Duration.ofSeconds(60), () -> {
-                var s = c.leaderStatus(1);
-                return s != null && s.getBoolean("standby") && s.getInteger("registered") == 3;
-            });
+            startWithStandby(c, Map.of());
             Http.Response refused = Http.put(c.leaderUrl(1, "/?key=x&val=y"));
             assertEquals(503, refused.status(), "a standby does not serve");
             assertEquals(Errors.UNABLE, refused.body());
@@ -110,10 +102,7 @@ class ClusterModeIT {
 
             // The old leader comes back as a standby; then the active one is paused.
             c.startLeader(0, Map.of());
-            Await.until("leader 0 back as a standby", Duration.ofSeconds(60), () -> {
-                var s = c.leaderStatus(0);
-                return s != null && s.getBoolean("standby") && s.getInteger("registered") == 3;
-            });
+            awaitStandby(c, 0);
             long t1 = System.nanoTime();
             c.leader(1).signal("STOP");
             try {
@@ -142,17 +131,7 @@ class ClusterModeIT {
             stop.set(true);
             for (Thread t : writers) t.join(120_000);
             c.awaitNoPrepared(Duration.ofSeconds(60));
-            int checked = 0;
-            for (Map.Entry<String, List<RandomKillIT.Write>> e : histories.entrySet()) {
-                Set<String> allowed = RandomKillIT.allowedFinalValues(e.getValue());
-                List<Integer> replicas = c.replicasOf(0, e.getKey());
-                Map<Integer, String> values = c.valuesOnFollowers(e.getKey());
-                String first = values.get(replicas.get(0));
-                for (int r : replicas) assertEquals(first, values.get(r), e.getKey() + ": replicas disagree " + values);
-                assertTrue(allowed.contains(first == null ? "<absent>" : first),
-                        e.getKey() + " holds " + first + ", possible: " + allowed + " (seed " + seed + ")");
-                checked++;
-            }
+            int checked = assertHistoriesHeld(c, 0, histories, "seed " + seed);
             System.out.println(acked.get() + " acknowledged writes, " + checked + " keys checked");
         }
     }
@@ -180,9 +159,7 @@ class ClusterModeIT {
             assertEquals(137, c.leader(0).waitFor(Duration.ofSeconds(60)), "the leader halted at " + fault);
             c.awaitActive(1, Duration.ofSeconds(30));
             c.awaitNoPrepared(Duration.ofSeconds(60));
-            for (int i = 0; i < 5; i++) {
-                for (int f : c.replicasOf(1, "base" + i)) assertEquals("b" + i, c.valuesOnFollowers("base" + i).get(f));
-            }
+            assertBaseKeys(c, 1);
             List<Integer> replicas = c.replicasOf(1, "target");
             Map<Integer, String> v = c.valuesOnFollowers("target");
             String now = v.get(replicas.get(0));
@@ -198,18 +175,13 @@ class ClusterModeIT {
             // standby never saw and so aborted) and takes office again when the standby dies:
             // nothing it logged may undo what the standby settled.
             c.startLeader(0, Map.of());
-            Await.until("the old leader stands by", Duration.ofSeconds(60), () -> {
-                var st = c.leaderStatus(0);
-                return st != null && st.getBoolean("standby") && st.getInteger("registered") == 3;
-            });
+            awaitStandby(c, 0);
             c.leader(1).kill9();
             c.awaitActive(0, Duration.ofSeconds(60));
             Await.until("the old leader settles its phase 2", Duration.ofSeconds(30), () -> c.leaderStatus(0).getInteger("pendingPhase2") == 0);
             c.awaitNoPrepared(Duration.ofSeconds(60));
             for (int f : replicas) assertEquals("later", c.valuesOnFollowers("target").get(f), "the target after the second takeover");
-            for (int i = 0; i < 5; i++) {
-                for (int f : c.replicasOf(0, "base" + i)) assertEquals("b" + i, c.valuesOnFollowers("base" + i).get(f));
-            }
+            assertBaseKeys(c, 0);
             assertEquals(201, Http.put(c.leaderUrl(0, "/?key=target&val=last")).status());
         }
     }
@@ -239,31 +211,55 @@ class ClusterModeIT {
             assertEquals(137, c.leader(0).waitFor(Duration.ofSeconds(60)), "the leader halted at its torn write");
             c.awaitActive(1, Duration.ofSeconds(30));
             c.awaitNoPrepared(Duration.ofSeconds(60));
-            for (Map.Entry<String, List<RandomKillIT.Write>> e : histories.entrySet()) {
-                List<Integer> replicas = c.replicasOf(1, e.getKey());
-                Map<Integer, String> values = c.valuesOnFollowers(e.getKey());
-                String first = values.get(replicas.get(0));
-                for (int f : replicas) assertEquals(first, values.get(f), e.getKey() + ": replicas disagree " + values);
-                Set<String> allowed = RandomKillIT.allowedFinalValues(e.getValue());
-                assertTrue(allowed.contains(first == null ? "<absent>" : first),
-                        e.getKey() + " holds " + first + ", possible: " + allowed + ", history " + e.getValue());
-            }
+            assertHistoriesHeld(c, 1, histories, "history " + histories);
             System.out.println("torn write: the leader died after " + ops + " operations");
             assertEquals(201, Http.put(c.leaderUrl(1, "/?key=t0&val=later")).status());
         }
     }
 
-    /** Leader 0 (with the given fault armed) active, leader 1 standing by, three followers. */
+    /** Leader 0 (with the given environment, say a fault armed) active, leader 1 standing by, three followers. */
     private static void startWithStandby(JarClusterMode c, Map<String, String> leaderEnv) throws Exception {
         c.startLeader(0, leaderEnv);
-        c.awaitInOffice(0, Duration.ofSeconds(120));
+        c.awaitInOffice(0, Duration.ofSeconds(120)); // the first leader up takes office
         c.startLeader(1, Map.of());
         for (int i = 0; i < 3; i++) c.startFollower(i);
         c.awaitActive(0, Duration.ofSeconds(120));
-        Await.until("the standby knows every follower", Duration.ofSeconds(60), () -> {
-            var s = c.leaderStatus(1);
-            return s != null && s.getInteger("registered") == 3;
+        awaitStandby(c, 1);
+    }
+
+    /** Waits until leader i stands by and knows every follower. */
+    private static void awaitStandby(JarClusterMode c, int i) {
+        Await.until("leader " + i + " a standby that knows every follower", Duration.ofSeconds(60), () -> {
+            var s = c.leaderStatus(i);
+            return s != null && s.getBoolean("standby") && s.getInteger("registered") == 3;
         });
+    }
+
+    /**
+     * The checks of a write history after takeovers: on every key, all replicas (as leader l
+     * places them) agree, and hold what the history allows (every acknowledged write kept,
+     * nothing refused applied). Returns the number of keys checked.
+     */
+    private static int assertHistoriesHeld(JarClusterMode c, int l, Map<String, List<RandomKillIT.Write>> histories, String context) {
+        int checked = 0;
+        for (Map.Entry<String, List<RandomKillIT.Write>> e : histories.entrySet()) {
+            Set<String> allowed = RandomKillIT.allowedFinalValues(e.getValue());
+            List<Integer> replicas = c.replicasOf(l, e.getKey());
+            Map<Integer, String> values = c.valuesOnFollowers(e.getKey());
+            String first = values.get(replicas.get(0));
+            for (int r : replicas) assertEquals(first, values.get(r), e.getKey() + ": replicas disagree " + values);
+            assertTrue(allowed.contains(first == null ? "<absent>" : first),
+                    e.getKey() + " holds " + first + ", possible: " + allowed + " (" + context + ")");
+            checked++;
+        }
+        return checked;
+    }
+
+    /** The five base keys written before a fault are on all their replicas, unchanged. */
+    private static void assertBaseKeys(JarClusterMode c, int l) {
+        for (int i = 0; i < 5; i++) {
+            for (int f : c.replicasOf(l, "base" + i)) assertEquals("b" + i, c.valuesOnFollowers("base" + i).get(f));
+        }
     }
 
     /** A key whose replicas include follower f. */

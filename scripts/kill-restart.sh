@@ -69,7 +69,7 @@ start follower1 follower "$f1" "$lp"
 start follower2 follower "$f2" "$lp"
 wait_for "the leader to be ready" 60 curl -sf "$LEADER/api/health"
 call 200 ok GET "$LEADER/api/health"
-for i in 1 2 3; do call 201 "" PUT "$LEADER/" "key=k$i" "val=value $i"; done
+for i in 1 2 3; do call 201 "value $i" PUT "$LEADER/" "key=k$i" "val=value $i"; done
 
 say "kill -9 follower 2: within a few seconds the leader sees it down"
 printf '$ kill -9 %s   # follower2\n' "${PIDS[follower2]}"
@@ -90,7 +90,7 @@ say "Restart follower 2 on the same data directory: it replays its log and regis
 start follower2 follower "$f2" "$lp"
 write_works() { [ "$(curl -sS -G -o /dev/null -w '%{http_code}' -X PUT --data-urlencode key=k1 --data-urlencode 'val=value 1b' "$LEADER/")" = 201 ]; }
 wait_for "writes to work again" 60 write_works
-call 201 "" PUT "$LEADER/" key=k2 val="value 2b"
+call 201 "value 2b" PUT "$LEADER/" key=k2 val="value 2b"
 call 200 "value 1b" GET "$LEADER/" key=k1
 call 200 "value 2b" GET "$LEADER/" key=k2
 call 200 "value 3" GET "http://127.0.0.1:$f2/" key=k3

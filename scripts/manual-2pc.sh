@@ -61,9 +61,9 @@ expect_metric "$LEADER" kvstore_tpc_aborts_total "$(awk "BEGIN{printf \"%.1f\", 
 
 say "Release the slot (ABORT by hand); now the leader's write commits on every replica"
 call 204 "" POST "$FOLLOWER/abort"
-call 201 "" PUT "$LEADER/" "key=$shared" "val=through the leader"
+call 201 "through the leader" PUT "$LEADER/" "key=$shared" "val=through the leader"
 expect_metric "$LEADER" kvstore_tpc_commits_total "$(awk "BEGIN{printf \"%.1f\", $commits + 1}")"
 call 200 "through the leader" GET "$FOLLOWER/" "key=$shared"
-call 201 "" DELETE "$LEADER/" "key=$shared"
+call 201 "$shared" DELETE "$LEADER/" "key=$shared"
 
 printf '\nmanual-2pc: every answer was the expected one\n'

@@ -4,7 +4,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import kvstore.core.Limits;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.follower.FollowerVerticle;
 import kvstore.leader.LeaderVerticle;
 

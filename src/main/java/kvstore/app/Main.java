@@ -5,7 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import kvstore.cluster.Cluster;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.follower.FollowerVerticle;
 import kvstore.leader.LeaderVerticle;
 import kvstore.storage.CorruptLogException;
@@ -63,7 +63,7 @@ public final class Main {
         Cluster cluster = null;
         if (s.cluster()) {
             try {
-                cluster = Cluster.start(s).await(3, TimeUnit.MINUTES);
+                cluster = Cluster.start(s.clusterSettings()).await(3, TimeUnit.MINUTES);
             } catch (Throwable e) {
                 System.err.println("kvstore: cannot join the cluster on " + s.host() + ":" + s.clusterPort() + ": " + rootCause(e));
                 System.err.flush();

@@ -14,7 +14,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Lock;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import kvstore.core.NodeSettings;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +34,9 @@ import java.util.function.Consumer;
  * network (README, "Clustered mode").
  */
 public final class Cluster {
+    /** Where this node's Hazelcast listens and whom it joins (SPEC.md section 7). */
+    public record Settings(String host, String advertise, int clusterPort, String clusterMembers) {}
+
     public static final String LEADER_LOCK = "kvstore.leader";
     public static final String DIRECTORY = "kvstore.directory";
 
@@ -47,7 +49,7 @@ public final class Cluster {
     }
 
     /** Joins (or forms) the cluster; the future completes with the clustered node. */
-    public static Future<Cluster> start(NodeSettings s) {
+    public static Future<Cluster> start(Settings s) {
         HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(s));
         VertxOptions options = new VertxOptions();
         options.getEventBusOptions().setHost(s.host()).setPort(0).setClusterPublicHost(s.advertise());
@@ -55,7 +57,7 @@ public final class Cluster {
                 .map(v -> new Cluster(v, manager));
     }
 
-    static Config hazelcastConfig(NodeSettings s) {
+    static Config hazelcastConfig(Settings s) {
         Config c = new Config();
         c.setClusterName("kvstore");
         c.setProperty("hazelcast.phone.home.enabled", "false");
@@ -83,7 +85,7 @@ public final class Cluster {
         return c;
     }
 
-    static List<String> members(NodeSettings s) {
+    static List<String> members(Settings s) {
         List<String> out = new ArrayList<>();
         if (s.clusterMembers() != null) {
             for (String m : s.clusterMembers().split(",")) if (!m.isBlank()) out.add(m.trim());

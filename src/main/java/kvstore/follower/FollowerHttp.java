@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
 import kvstore.core.Errors;
 import kvstore.core.KeyRequest;
 import kvstore.core.Keys;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.core.Op;
 import kvstore.core.Params;
 import kvstore.core.TxId;

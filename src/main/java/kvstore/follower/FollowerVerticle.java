@@ -5,7 +5,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.core.log.FileHeader;
 import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Participant;

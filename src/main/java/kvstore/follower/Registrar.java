@@ -9,7 +9,7 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import kvstore.cluster.Cluster;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.core.Params;
 import kvstore.http.Guard;
 import org.slf4j.Logger;

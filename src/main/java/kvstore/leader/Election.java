@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Lock;
 import kvstore.cluster.Cluster;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -9,7 +9,7 @@ import kvstore.core.Hash;
 import kvstore.core.KeyRequest;
 import kvstore.core.Keys;
 import kvstore.core.Member;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.core.Op;
 import kvstore.core.Params;
 import kvstore.core.Ring;
@@ -108,6 +108,7 @@ final class LeaderHttp {
                         new WorkQueue.Job(op, kr.key(), kr.value()), submitTimeoutMillis)
                 .onSuccess(done -> {
                     if (done.status() == 200 && done.value() != null) Replies.bytes(req, 200, done.value());
+                    else if (done.status() == 201) Replies.text(req, 201, op == Op.PUT ? kr.value() : kr.key()); // the seed's bodies
                     else Replies.text(req, done.status(), done.body());
                 });
     }

@@ -9,7 +9,7 @@ import kvstore.cluster.Cluster;
 import kvstore.core.Keys;
 import kvstore.core.LeaderLog;
 import kvstore.core.Member;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.core.Op;
 import kvstore.core.Registry;
 import kvstore.core.Ring;

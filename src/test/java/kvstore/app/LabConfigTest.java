@@ -1,6 +1,6 @@
 package kvstore.app;
 
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

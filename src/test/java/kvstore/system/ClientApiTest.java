@@ -47,13 +47,16 @@ class ClientApiTest {
     void putGetDelete() {
         Http.Response put = Http.put(url("/?key=greeting&val=" + enc("hello world")));
         assertEquals(201, put.status());
+        assertEquals("hello world", put.body(), "a PUT's 201 carries the value, as the seed's does");
         Http.Response get = Http.get(url("/?key=greeting"));
         assertEquals(200, get.status());
         assertEquals("hello world", get.body());
         assertEquals("text/plain; charset=utf-8", get.header("content-type"));
         assertEquals(201, Http.put(url("/?key=greeting&val=again")).status());
         assertEquals("again", Http.get(url("/?key=greeting")).body());
-        assertEquals(201, Http.delete(url("/?key=greeting")).status());
+        Http.Response deleted = Http.delete(url("/?key=greeting"));
+        assertEquals(201, deleted.status());
+        assertEquals("greeting", deleted.body(), "a DELETE's 201 carries the key, as the seed's does");
         Http.Response gone = Http.get(url("/?key=greeting"));
         assertEquals(500, gone.status());
         assertEquals(Errors.NO_KEY, gone.body());

@@ -3,7 +3,7 @@ package kvstore.testing;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import kvstore.core.Limits;
-import kvstore.core.NodeSettings;
+import kvstore.node.NodeSettings;
 import kvstore.follower.FollowerVerticle;
 import kvstore.leader.LeaderVerticle;
 

@@ -284,7 +284,7 @@ public final class Coordinator {
         Slot slot = tx.slot(followerId);
         if (slot == null || slot.vote != null) return;
         slot.vote = kind;
-        slot.reason = kind == VoteKind.NO && reason != null ? reason : kind == VoteKind.STALE ? Errors.STALE_LEADER : Errors.UNABLE;
+        slot.reason = kind == VoteKind.NO && reason != null ? reason : Errors.UNABLE; // "stale leader" is for leaders, not clients
         if (kind == VoteKind.STALE) deposed(slot.member);
         if (tx.state == TxState.PREPARING) {
             decideIfKnown(tx);

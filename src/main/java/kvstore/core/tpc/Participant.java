@@ -140,7 +140,7 @@ public final class Participant implements kvstore.core.log.LogState {
             if (stale != null) return stale;
         } else {
             tx = manual;
-            if (tx == null) return Step.of(500, Errors.UNABLE);
+            if (tx == null) return Step.of(204, ""); // the seed's answer: nothing pending, nothing to do
         }
         Step s;
         if (prepared.containsKey(tx)) {

@@ -318,7 +318,7 @@ class CoordinatorTest {
         TxId tx = put(1, K, "v");
         c.voted(tx, R1.id(), VoteKind.STALE, null, now);
         List<Effect> es = drain();
-        assertEquals(List.of(new Effect.Reply(1, 500, Errors.STALE_LEADER, null)), only(es, Effect.Reply.class));
+        assertEquals(List.of(new Effect.Reply(1, 500, Errors.UNABLE, null)), only(es, Effect.Reply.class));
         assertEquals(1, only(es, Effect.Deposed.class).size());
     }
 }

@@ -1,4 +1,6 @@
-package kvstore.core;
+package kvstore.node;
+
+import kvstore.core.Limits;
 
 import java.nio.file.Path;
 
@@ -36,6 +38,11 @@ public record NodeSettings(
                 + ", leader=" + leaderAddress() + ", secret=" + (secret == null ? "none" : "(set)")
                 + ", clientToken=" + (clientToken == null ? "none" : "(set)") + ", insecure=" + insecure
                 + ", limits=" + limits + ", cluster=" + cluster + "]";
+    }
+
+    /** What the cluster layer needs of these settings. */
+    public kvstore.cluster.Cluster.Settings clusterSettings() {
+        return new kvstore.cluster.Cluster.Settings(host, advertise, clusterPort, clusterMembers);
     }
 
     public String address() {

@@ -39,7 +39,8 @@ public final class Config {
     static {
         for (String k : List.of("port", "host", "advertise", "followers", "redundancy", "leader", "dataDir", "secret",
                 "clientToken", "vnodes", "maxKeyBytes", "maxValueBytes", "clusterPort", "clusterMembers", "conf",
-                "segmentBytes", "requestTimeoutMillis", "opTimeoutMillis", "checkIntervalMillis", "queueCapacity")) {
+                "segmentBytes", "requestTimeoutMillis", "opTimeoutMillis", "checkIntervalMillis", "queueCapacity", "healAfter",
+                "copyRate")) {
             VALUE_OPTIONS.put("--" + kebab(k), k);
         }
         FLAG_OPTIONS.put("--insecure", "insecure");
@@ -48,12 +49,13 @@ public final class Config {
     }
 
     /** Settings that the environment may give (above the config file, below the command line). */
-    private static final Map<String, String> ENV_KEYS = Map.of("secret", "KVSTORE_SECRET", "clientToken", "KVSTORE_TOKEN");
+    private static final Map<String, String> ENV_KEYS = Map.of("secret", "KVSTORE_SECRET", "clientToken", "KVSTORE_TOKEN",
+            "healAfter", "KVSTORE_HEAL_AFTER");
 
     private static final Set<String> FILE_KEYS = Set.of("role", "port", "host", "advertise", "followers", "redundancy",
             "leader", "dataDir", "secret", "clientToken", "insecure", "vnodes", "maxKeyBytes", "maxValueBytes",
             "cluster", "clusterPort", "clusterMembers", "groupCommit", "segmentBytes", "requestTimeoutMillis",
-            "opTimeoutMillis", "checkIntervalMillis", "queueCapacity");
+            "opTimeoutMillis", "checkIntervalMillis", "queueCapacity", "healAfter", "copyRate");
 
     static String kebab(String camel) {
         StringBuilder sb = new StringBuilder();
@@ -229,8 +231,10 @@ public final class Config {
         boolean groupCommit = r.bool("groupCommit", true) && !r.bool("noGroupCommit", false);
         long segmentBytes = r.integer("segmentBytes", 8 << 20, 64 << 10, 1 << 30);
         long requestTimeout = r.integer("requestTimeoutMillis", 3_000, 50, 600_000);
-        long opTimeout = r.integer("opTimeoutMillis", 10_000, 100, 600_000);
-        long checkInterval = r.integer("checkIntervalMillis", 1_000, 50, 2_000);
+        long opTimeout = r.integer("opTimeoutMillis", 5_000, 100, 600_000);
+        long checkInterval = r.integer("checkIntervalMillis", 500, 50, 2_000);
+        long healAfter = r.integer("healAfter", 30, 0, 86_400) * 1_000L;
+        long copyRate = r.integer("copyRate", 64, 0, 10_000) * 1048576L;
         int queueCapacity = r.integer("queueCapacity", 10_000, 1, 1_000_000);
         boolean cluster = r.bool("cluster", false);
         if (cluster && role.equals("embedded")) {
@@ -247,7 +251,7 @@ public final class Config {
 
         return new NodeSettings(role, host, advertise, port, dataDir, followers, redundancy, vnodes, leaderHost, leaderPort, leaderExplicit,
                 secret, token, insecure, new Limits(maxKey, maxValue), segmentBytes, Math.max(2 * segmentBytes, 16L << 20),
-                groupCommit, requestTimeout, opTimeout, checkInterval, queueCapacity, cluster, clusterPort, clusterMembers);
+                groupCommit, requestTimeout, opTimeout, checkInterval, queueCapacity, cluster, clusterPort, clusterMembers, healAfter, copyRate);
     }
 
     private static String emptyToNull(String s) {

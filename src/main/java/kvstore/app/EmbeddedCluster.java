@@ -61,7 +61,7 @@ final class EmbeddedCluster implements Main.Node {
                     base.followers(), base.redundancy(), base.vnodes(), base.advertise(), leaderPort, true,
                     base.secret(), base.clientToken(), base.insecure(), base.limits(), base.segmentBytes(), base.compactMinBytes(),
                     base.groupCommit(), base.requestTimeoutMillis(), base.opTimeoutMillis(), base.checkIntervalMillis(),
-                    base.queueCapacity(), base.cluster(), base.clusterPort(), base.clusterMembers());
+                    base.queueCapacity(), base.cluster(), base.clusterPort(), base.clusterMembers(), base.healAfterMillis(), base.copyRateBytes());
             followerSettings.put(port, f);
         }
         Future<?> chain = vertx.deployVerticle(new LeaderVerticle(leader)).map(id -> leaderDeployment = id);

@@ -19,6 +19,14 @@ public final class Errors {
     public static final String UNAUTHORIZED = "error: unauthorized";
     public static final String STALE_LEADER = "error: stale leader";
     public static final String PENDING = "error: pending";
+    /** SPEC.md section 11: a condition on a key's version failed (412 to a client, with the current version). */
+    public static final String VERSION_MISMATCH = "error: version mismatch";
+
+    /* Internal answers between leader and followers (docs/protocol.md), never shown to a client. */
+    /** A leader's read of a key this follower does not hold the latest value of. */
+    public static final String NOT_CURRENT = "error: not current";
+    /** A leader's message meant for another identity (a wiped or swapped data directory). */
+    public static final String NOT_THIS_FOLLOWER = "error: not this follower";
 
     /** The seed's yes vote: the body of a 202 answer to a phase-1 request. */
     public static final String VOTE_COMMIT = "commit";

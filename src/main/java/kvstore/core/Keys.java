@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.NavigableMap;
+import java.util.function.Predicate;
 
 /** Key order and paging shared by the follower's key browser and the leader's merge of them. */
 public final class Keys {
@@ -34,14 +35,21 @@ public final class Keys {
 
     /** Keys with {@code prefix} strictly after {@code after}, at most {@code limit}. */
     public static Page page(NavigableMap<String, ?> map, String prefix, String after, int limit) {
+        return page(map, prefix, after, limit, v -> true);
+    }
+
+    /** The same, counting only the keys whose value {@code include} accepts (a follower skips deleted keys). */
+    public static <V> Page page(NavigableMap<String, V> map, String prefix, String after, int limit, Predicate<V> include) {
         String p = prefix == null ? "" : prefix;
-        NavigableMap<String, ?> tail;
+        NavigableMap<String, V> tail;
         if (after != null && UTF8_ORDER.compare(after, p) >= 0) tail = map.tailMap(after, false);
         else tail = map.tailMap(p, true);
         List<String> out = new ArrayList<>(Math.min(limit, 128));
         String next = null;
-        for (String k : tail.keySet()) {
+        for (var e : tail.entrySet()) {
+            String k = e.getKey();
             if (!k.startsWith(p)) break;
+            if (!include.test(e.getValue())) continue;
             if (out.size() == limit) {
                 next = out.get(out.size() - 1);
                 break;

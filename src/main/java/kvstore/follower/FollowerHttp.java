@@ -12,10 +12,8 @@ import kvstore.node.NodeSettings;
 import kvstore.core.Op;
 import kvstore.core.Params;
 import kvstore.core.TxId;
-import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Batch;
 import kvstore.core.tpc.Participant;
-import kvstore.fault.FaultPoints;
 import kvstore.http.Guard;
 import kvstore.http.Replies;
 import kvstore.http.StaticFiles;
@@ -91,12 +89,17 @@ final class FollowerHttp {
             case "/abort" -> decide(req, method, p, false);
             case "/tpc/check" -> check(req, method, p);
             case "/tpc/batch" -> batch(req, method, p);
+            case "/tpc/copy" -> copy(req, method, p);
             case "/api/keys" -> keys(req, method);
             default -> Replies.text(req, 500, Errors.INVALID_REQUEST);
         }
     }
 
-    /** GET /?key=K[&epoch=E]: the committed value. A leader's read of a locked key is 503 pending. */
+    /**
+     * GET /?key=K[&epoch=E]: the committed value and its version. A person's read is refused
+     * while this follower is joining or evicted; a leader's read (with its epoch) of a locked
+     * key is 503 pending, and of a key this follower does not hold the latest value of 503.
+     */
     private void read(HttpServerRequest req, Params p) {
         KeyRequest.Parsed parsed = KeyRequest.parse(Op.GET, p, settings.limits(), true);
         if (!parsed.ok()) {
@@ -104,27 +107,27 @@ final class FollowerHttp {
             return;
         }
         KeyRequest kr = parsed.request();
-        Participant participant = follower.participant();
         if (kr.epoch() < 0) {
-            answerRead(req, kr.key(), false);
+            if (!follower.participant().servesPersonReads()) Replies.text(req, 503, Errors.UNABLE);
+            else answerRead(req, kr.key(), false);
             return;
         }
-        Participant.Step step = participant.observeEpoch(kr.epoch());
-        if (step.status() != 200) {
-            stale(req);
-            return;
-        }
-        follower.leaderContact(kr.epoch());
-        if (step.records().isEmpty()) answerRead(req, kr.key(), true);
-        else follower.persist(step, false).onSuccess(v -> answerRead(req, kr.key(), true));
+        follower.shell().leaderRead(kr.epoch()).onSuccess(step -> {
+            if (step.status() != 200) stale(req);
+            else answerRead(req, kr.key(), true);
+        });
     }
 
     private void answerRead(HttpServerRequest req, String key, boolean fromLeader) {
-        Participant participant = follower.participant();
-        switch (participant.read(key, fromLeader)) {
-            case VALUE -> Replies.bytes(req, 200, participant.value(key));
+        Participant.Read r = follower.participant().read(key, fromLeader);
+        switch (r.result()) {
+            case VALUE -> {
+                Replies.version(req, r.version());
+                Replies.bytes(req, 200, r.value());
+            }
             case NO_KEY -> Replies.text(req, 500, Errors.NO_KEY);
             case PENDING -> Replies.text(req, 503, Errors.PENDING);
+            case NOT_CURRENT -> Replies.text(req, 503, Errors.NOT_CURRENT);
         }
     }
 
@@ -135,17 +138,9 @@ final class FollowerHttp {
             Replies.text(req, 500, parsed.error());
             return;
         }
-        KeyRequest kr = parsed.request();
-        FaultPoints.hit("follower.before-prepare");
-        Participant.Step step = follower.participant().prepare(kr, System.currentTimeMillis());
-        if (step.status() == 409) {
-            stale(req);
-            return;
-        }
-        if (kr.tx() != null) follower.leaderContact(kr.epoch());
-        follower.persist(step, true).onSuccess(v -> {
-            if (step.status() == 202) FaultPoints.hit("follower.after-prepare-fsync");
-            Replies.text(req, step.status(), step.body());
+        follower.shell().prepare(parsed.request()).onSuccess(step -> {
+            if (step.status() == 409) stale(req);
+            else Replies.text(req, step.status(), step.body());
         });
     }
 
@@ -155,7 +150,7 @@ final class FollowerHttp {
         Replies.text(req, 409, Errors.STALE_LEADER);
     }
 
-    /** POST /commit or /abort, with tx and epoch (the leader) or without (the manual slot). */
+    /** POST /commit or /abort, with tx and epoch (deciding a leader's transaction by hand) or without (the manual slot). */
     private void decide(HttpServerRequest req, HttpMethod method, Params p, boolean commit) {
         if (method != HttpMethod.POST || p.malformed() || p.count("tx") > 1 || p.count("epoch") > 1) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
@@ -176,49 +171,64 @@ final class FollowerHttp {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
-        Participant participant = follower.participant();
-        Participant.Step step = commit ? participant.commit(tx, epoch) : participant.abort(tx, epoch);
-        if (step.status() == 409) {
-            stale(req);
-            return;
-        }
-        if (tx != null) follower.leaderContact(epoch);
-        follower.persist(step, true).onSuccess(v -> {
-            if (commit && step.status() == 204) FaultPoints.hit("follower.after-commit-fsync");
-            Replies.text(req, step.status(), step.body());
+        follower.shell().decide(tx, epoch, commit).onSuccess(step -> {
+            if (step.status() == 409) stale(req);
+            else Replies.text(req, step.status(), step.body());
         });
     }
 
     /**
-     * GET /tpc/check?epoch=E[&claim=1]: the leader's health check; with {@code claim=1}, a leader
-     * taking office claims epoch E, which must be above every epoch this follower has accepted.
+     * GET /tpc/check?epoch=E[&claim=1][&to=IDENTITY]: the leader's health check; with
+     * {@code claim=1}, a leader taking office claims epoch E.
      */
     private void check(HttpServerRequest req, HttpMethod method, Params p) {
         long epoch = p.malformed() || p.count("epoch") != 1 ? -1 : KeyRequest.parseEpoch(p.get("epoch"));
         int claims = p.count("claim");
         boolean claim = claims == 1 && "1".equals(p.get("claim"));
-        if (method != HttpMethod.GET || epoch < 0 || claims > 0 && !claim) {
+        if (method != HttpMethod.GET || epoch < 0 || claims > 0 && !claim || p.count("to") > 1) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
-        Participant participant = follower.participant();
-        Participant.Step step = claim ? participant.claimEpoch(epoch) : participant.observeEpoch(epoch);
-        if (step.status() != 200) {
-            stale(req);
+        follower.shell().check(epoch, claim, p.get("to"), follower.copyProgress()).onSuccess(answer -> {
+            if (answer instanceof JsonObject o) Replies.json(req, 200, o);
+            else if (Integer.valueOf(421).equals(answer)) Replies.text(req, 421, Errors.NOT_THIS_FOLLOWER);
+            else stale(req);
+        });
+    }
+
+    /**
+     * GET /tpc/copy?round=R&for=ID[&after=K][&limit=N][&bytes=B][&skip=ID,...]: the next keys a
+     * gainer copies from this follower in copy round R (PROTOCOL.md, "Views and moving keys").
+     * 409 when this follower does not know that round (its view is older or newer).
+     */
+    private void copy(HttpServerRequest req, HttpMethod method, Params p) {
+        long round = p.malformed() || p.count("round") != 1 ? -1 : KeyRequest.parseEpoch(p.get("round"));
+        long gainer;
+        try {
+            gainer = p.count("for") == 1 ? Long.parseUnsignedLong(p.get("for")) : 0;
+        } catch (NumberFormatException e) {
+            gainer = 0;
+        }
+        long limit = p.get("limit") == null ? 1000 : KeyRequest.parseEpoch(p.get("limit"));
+        long bytes = p.get("bytes") == null ? 1 << 20 : KeyRequest.parseEpoch(p.get("bytes"));
+        java.util.Set<Long> skip = new java.util.HashSet<>();
+        String skipText = p.get("skip");
+        try {
+            if (skipText != null && !skipText.isEmpty()) for (String id : skipText.split(",")) skip.add(Long.parseUnsignedLong(id));
+        } catch (NumberFormatException e) {
+            round = -1;
+        }
+        if (method != HttpMethod.GET || round < 1 || gainer == 0 || limit < 1 || bytes < 1 || skip.size() > 1000) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
-        follower.leaderContact(epoch);
-        follower.persist(step, false).onSuccess(v -> {
-            JsonArray held = new JsonArray();
-            for (Participant.Prepared pr : participant.preparedByLeaders()) {
-                held.add(new JsonObject().put("tx", pr.tx().toString()).put("key", pr.key()));
-            }
-            Replies.json(req, 200, new JsonObject()
-                    .put("identity", follower.identity())
-                    .put("epoch", participant.epoch())
-                    .put("keys", participant.keyCount())
-                    .put("held", held));
-        });
+        Participant.CopyPage page = follower.participant().copyPage(round, gainer, p.get("after"), (int) Math.min(limit, 10_000),
+                (int) Math.min(bytes, 4 << 20), skip);
+        if (page == null) {
+            Replies.text(req, 409, "error: copy round " + round + " unknown here");
+            return;
+        }
+        Replies.text(req, 200, kvstore.core.tpc.CopyWire.encode(page));
     }
 
     /** Largest batch body we read; the leader sends at most about 512 KB. */
@@ -232,7 +242,7 @@ final class FollowerHttp {
     private void batch(HttpServerRequest req, HttpMethod method, Params p) {
         long epoch = p.malformed() || p.count("epoch") != 1 ? -1 : KeyRequest.parseEpoch(p.get("epoch"));
         String length = req.getHeader("Content-Length");
-        if (method != HttpMethod.POST || epoch < 0) {
+        if (method != HttpMethod.POST || epoch < 0 || p.count("to") > 1) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
@@ -260,7 +270,15 @@ final class FollowerHttp {
                 Replies.text(req, 500, Errors.INVALID_REQUEST);
                 return;
             }
-            runBatch(req, epoch, items);
+            long started = System.nanoTime();
+            follower.shell().batch(epoch, p.get("to"), items).onSuccess(a -> {
+                if (a.status() == 409) stale(req);
+                else {
+                    Replies.viewHeader(req, follower.participant().view());
+                    Replies.text(req, a.status(), a.body());
+                }
+                if (a.status() == 200) count(items, a.body(), started);
+            });
         });
     }
 
@@ -269,86 +287,18 @@ final class FollowerHttp {
         return req.method() == HttpMethod.POST && "/tpc/batch".equals(req.path());
     }
 
-    private void runBatch(HttpServerRequest req, long epoch, List<Batch.Item> items) {
-        Participant participant = follower.participant();
-        Participant.Step epochStep = participant.observeEpoch(epoch);
-        if (epochStep.status() != 200) {
-            stale(req);
-            return;
-        }
-        follower.leaderContact(epoch);
-        long started = System.nanoTime();
-        List<LogRecord> records = new ArrayList<>(epochStep.records());
-        StringBuilder out = new StringBuilder(items.size() * 8);
-        int[] statuses = new int[items.size()];
-        int n = 0;
-        boolean writes = false, voted = false, committed = false;
-        long now = System.currentTimeMillis();
-        for (Batch.Item item : items) {
-            Batch.Answer a;
-            switch (item.kind()) {
-                case PREPARE_PUT, PREPARE_DELETE -> {
-                    writes = true;
-                    Op op = item.kind() == Batch.Kind.PREPARE_PUT ? Op.PUT : Op.DELETE;
-                    String invalid = KeyRequest.validate(op, item.key(), item.value(), settings.limits());
-                    if (invalid != null) {
-                        a = new Batch.Answer(500, invalid);
-                    } else {
-                        FaultPoints.hit("follower.before-prepare");
-                        Participant.Step s = participant.prepare(new KeyRequest(op, item.key(), item.value(), item.tx(), epoch), now);
-                        records.addAll(s.records());
-                        voted |= s.status() == 202;
-                        a = new Batch.Answer(s.status(), s.body());
-                    }
-                }
-                case COMMIT, ABORT -> {
-                    writes = true;
-                    Participant.Step s = item.kind() == Batch.Kind.COMMIT ? participant.commit(item.tx(), epoch)
-                            : participant.abort(item.tx(), epoch);
-                    records.addAll(s.records());
-                    committed |= item.kind() == Batch.Kind.COMMIT && s.status() == 204;
-                    a = new Batch.Answer(s.status(), s.body());
-                }
-                case OUTCOME -> a = new Batch.Answer(200, participant.outcome(item.tx()).name().toLowerCase(java.util.Locale.ROOT));
-                default -> {
-                    String key = item.key();
-                    a = switch (participant.read(key, true)) {
-                        case VALUE -> new Batch.Answer(200, new String(participant.value(key), java.nio.charset.StandardCharsets.UTF_8));
-                        case NO_KEY -> new Batch.Answer(500, Errors.NO_KEY);
-                        case PENDING -> new Batch.Answer(503, Errors.PENDING);
-                    };
-                }
-            }
-            Batch.encode(a, out);
-            statuses[n++] = a.status();
-        }
-        String body = out.toString();
-        if (!writes && records.isEmpty()) {
-            Replies.text(req, 200, body);
-            count(items, statuses, started);
-            return;
-        }
-        boolean anyYes = voted, anyCommit = committed;
-        follower.persist(new Participant.Step(200, body, records), true).onSuccess(v -> {
-            if (anyYes) FaultPoints.hit("follower.after-prepare-fsync");
-            if (anyCommit) FaultPoints.hit("follower.after-commit-fsync");
-            Replies.text(req, 200, body);
-            count(items, statuses, started);
-        });
-    }
-
     /** Each message of a batch counts in /metrics as its single-message form would. */
-    private void count(List<Batch.Item> items, int[] statuses, long startedNanos) {
+    private void count(List<Batch.Item> items, String answers, long startedNanos) {
         long nanos = System.nanoTime() - startedNanos;
-        for (int i = 0; i < items.size(); i++) {
-            kvstore.metrics.RequestType type = switch (items.get(i).kind()) {
-                case PREPARE_PUT, PREPARE_DELETE -> kvstore.metrics.RequestType.PREPARE;
-                case COMMIT -> kvstore.metrics.RequestType.COMMIT;
-                case ABORT -> kvstore.metrics.RequestType.ABORT;
-                case READ -> kvstore.metrics.RequestType.READ;
-                case OUTCOME -> null;
-            };
-            if (type != null) follower.metrics().answered(type, statuses[i], nanos);
+        List<Batch.Answer> as = Batch.decodeAnswers(answers);
+        if (as == null) return;
+        for (int i = 0; i < items.size() && i < as.size(); i++) {
+            Batch.Item item = items.get(i);
+            kvstore.metrics.RequestType type = item instanceof Batch.Prepare ? kvstore.metrics.RequestType.PREPARE
+                    : item instanceof Batch.Commit ? kvstore.metrics.RequestType.COMMIT
+                    : item instanceof Batch.Abort ? kvstore.metrics.RequestType.ABORT
+                    : item instanceof Batch.Read ? kvstore.metrics.RequestType.READ : null;
+            if (type != null) follower.metrics().answered(type, as.get(i).status(), nanos);
         }
     }
 
@@ -358,7 +308,7 @@ final class FollowerHttp {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
-        Keys.Page page = Keys.page(follower.participant().data(), q.prefix(), q.after(), q.limit());
+        Keys.Page page = follower.participant().keys(q.prefix(), q.after(), q.limit());
         Replies.json(req, 200, new JsonObject()
                 .put("keys", new JsonArray(new ArrayList<Object>(page.keys())))
                 .put("next", page.next()));

@@ -15,6 +15,11 @@ import kvstore.metrics.RequestType;
 final class FollowerMetrics extends NodeMetrics {
     static final String KEYS = "kvstore.keys";
     static final String PREPARED = "kvstore.tpc.prepared";
+    static final String COPIED_KEYS = "kvstore.copy.keys";
+    static final String COPIED_BYTES = "kvstore.copy.bytes";
+
+    private final io.micrometer.core.instrument.Counter copiedKeys;
+    private final io.micrometer.core.instrument.Counter copiedBytes;
 
     FollowerMetrics(FollowerVerticle follower) {
         super(RequestType.PREPARE, RequestType.COMMIT, RequestType.ABORT, RequestType.READ);
@@ -24,6 +29,16 @@ final class FollowerMetrics extends NodeMetrics {
         gauge(READY, "1 when the follower is registered and serving", () -> follower, f -> f.ready() ? 1 : 0, null);
         gauge(EPOCH, "The highest leader epoch this follower has accepted", follower::participant, Participant::epoch, null);
         logMeters(follower::log);
+        copiedKeys = io.micrometer.core.instrument.Counter.builder(COPIED_KEYS).description("Keys this follower copied from current replicas (moving keys)")
+                .register(registry);
+        copiedBytes = io.micrometer.core.instrument.Counter.builder(COPIED_BYTES).description("Bytes of keys and values this follower copied")
+                .register(registry);
+    }
+
+    /** A page of a copy was applied and is durable. */
+    void copied(long keys, long bytes) {
+        copiedKeys.increment(keys);
+        copiedBytes.increment(bytes);
     }
 
     /** Counts a participant request (SPEC.md section 3) when it is answered; other paths are not counted. */

@@ -59,6 +59,8 @@ final class Registrar {
     private final NodeSettings settings;
     private final String identity;
     private final LongSupplier epoch;
+    private final java.util.function.Supplier<String> state;
+    private final java.util.function.Supplier<kvstore.core.view.View> view;
     private final Cluster cluster;
     private final WebClient client;
     private final long silenceMillis;
@@ -67,11 +69,17 @@ final class Registrar {
     private boolean stopped;
     private long lastLeaderContact = System.nanoTime();
 
-    Registrar(Vertx vertx, NodeSettings settings, String identity, LongSupplier epoch, Cluster cluster) {
+    private String lastState;
+    private boolean outForGood;
+
+    Registrar(Vertx vertx, NodeSettings settings, String identity, LongSupplier epoch, java.util.function.Supplier<String> state,
+              java.util.function.Supplier<kvstore.core.view.View> view, Cluster cluster) {
         this.vertx = vertx;
         this.settings = settings;
         this.identity = identity;
         this.epoch = epoch;
+        this.state = state;
+        this.view = view;
         this.cluster = cluster;
         this.client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false).setConnectTimeout(2_000).setUserAgentEnabled(false));
         this.silenceMillis = Math.max(6_000, 4 * settings.checkIntervalMillis());
@@ -90,6 +98,7 @@ final class Registrar {
     }
 
     void start() {
+        lastState = state.get(); // a state found in the log at start is not news: a restart registers again
         if (cluster == null || settings.leaderExplicit()) add(settings.leaderHost(), settings.leaderPort(), true);
         discover();
         vertx.setPeriodic(2_000, t -> {
@@ -104,6 +113,30 @@ final class Registrar {
     void leaderContact(boolean newEpoch) {
         lastLeaderContact = System.nanoTime();
         if (newEpoch) attemptAll();
+    }
+
+    /**
+     * This follower's state in its view may have changed (SPEC.md section 10). Evicted for not
+     * answering: it registers again at once, as a new member. Evicted by an admin or a drain: it
+     * stays out until it is restarted.
+     */
+    void stateChanged() {
+        String now = state.get();
+        if (now.equals(lastState)) {
+            if (now.equals("evicted") && !outForGood) attemptAll(); // keep asking while there is no room yet
+            return;
+        }
+        lastState = now;
+        if (!now.equals("evicted")) {
+            outForGood = false;
+            return;
+        }
+        kvstore.core.view.Evicted e = view.get() == null ? null : view.get().evictedAt(settings.advertise(), settings.port());
+        outForGood = e != null && !e.rejoin();
+        LOG.info("follower {} was evicted{}", settings.address(), outForGood
+                ? " by an admin or a drain: it holds no keys now, and stays out until it is restarted"
+                : " for not answering: it holds no keys now, and registers again as a new member");
+        if (!outForGood) attemptAll();
     }
 
     private void add(String host, int port, boolean configured) {
@@ -147,7 +180,7 @@ final class Registrar {
     }
 
     private void attempt(Target t) {
-        if (t.attempting || stopped) return;
+        if (t.attempting || stopped || outForGood) return;
         t.attempting = true;
         String uri = "/register?key=" + Params.encode(settings.advertise()) + "&val=" + settings.port();
         HttpRequest<Buffer> r = client.request(HttpMethod.POST, t.port, t.host, uri)

@@ -6,7 +6,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Lock;
 import kvstore.cluster.Cluster;
-import kvstore.node.NodeSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,17 +30,15 @@ final class Election {
 
     private final Vertx vertx;
     private final Cluster cluster;
-    private final NodeSettings settings;
     private final Supplier<JsonObject> self;
     private final Runnable onAcquired;
     private Lock lock;
     private boolean stopped;
     private boolean waiting;
 
-    Election(Vertx vertx, Cluster cluster, NodeSettings settings, Supplier<JsonObject> self, Runnable onAcquired) {
+    Election(Vertx vertx, Cluster cluster, Supplier<JsonObject> self, Runnable onAcquired) {
         this.vertx = vertx;
         this.cluster = cluster;
-        this.settings = settings;
         this.self = self;
         this.onAcquired = onAcquired;
     }

@@ -6,104 +6,210 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
-import kvstore.core.Errors;
+import kvstore.core.KeyRequest;
 import kvstore.core.Member;
+import kvstore.core.Params;
 import kvstore.core.tpc.Batch;
+import kvstore.core.view.View;
 import kvstore.http.Guard;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * The leader's messages to one follower, coalesced ({@link Batch}): a message goes out at once
- * when fewer than {@link #MAX_IN_FLIGHT} batches are on the wire, and otherwise waits for the
- * next batch, which leaves as soon as one returns. So at low load nothing waits and latency is
- * that of a single request; under load one request, one write system call and one fsync on the
- * follower serve many transactions.
+ * The leader's messages to one follower, coalesced into batches ({@link Batch}): a message goes
+ * out at once when fewer than {@link #MAX_IN_FLIGHT} batches are on the wire, and otherwise
+ * waits for the next batch, which leaves as soon as one returns. So at low load nothing waits
+ * and latency is that of a single request; under load one request, one write system call and
+ * one fsync on the follower serve many transactions. Writes and reads travel in separate
+ * batches, so a read never waits for a follower's fsync.
  *
- * <p>Writes (prepare, commit, abort) and reads travel in separate batches, so a read never waits
- * for a follower's fsync. Every answer completes exactly one promise; a batch that fails (timeout,
- * connection refused, a malformed answer) fails all of its messages, which the coordinator treats
- * as "no answer", never as "no". Runs on the leader's event loop only.
+ * <h2>Deadlines (PROTOCOL.md, "Deadlines")</h2>
+ * Every message has a deadline from the moment it is queued. Past it, it fails ("no answer"),
+ * whether it is still queued or on the wire, and a late answer is ignored. When the follower is
+ * marked down, everything queued or in flight fails at once: a paused follower costs only the
+ * requests that were addressed to it, and only until it is found out.
+ *
+ * <h2>Identity and view</h2>
+ * Every batch names the identity the leader knows the follower by ({@code to=}): a follower with
+ * another data directory refuses it whole, so not even one read reaches a wiped disk. When the
+ * follower has not logged the leader's latest view, the view leads the next batch.
+ *
+ * <p>Every answer completes exactly one promise; runs on the leader's event loop only.
  */
 final class FollowerChannel {
     static final int MAX_IN_FLIGHT = 2;
     static final int MAX_BATCH_BYTES = 512 * 1024;
+    static final int MAX_QUEUED = 100_000;
 
-    private record Pending(Batch.Item item, Promise<Batch.Answer> answer) {}
+    /** Where the channel learns the view to send and tells what the follower has logged. */
+    interface Views {
+        View durable();
+
+        long logged(long memberId);
+
+        void logged(long memberId, long number);
+    }
+
+    private static final class Pending {
+        final Batch.Item item;
+        final Promise<Batch.Answer> answer = Promise.promise();
+        final long deadlineMillis;
+
+        Pending(Batch.Item item, long deadlineMillis) {
+            this.item = item;
+            this.deadlineMillis = deadlineMillis;
+        }
+    }
 
     private final class Lane {
         final ArrayDeque<Pending> queue = new ArrayDeque<>();
-        int inFlight;
+        final List<List<Pending>> inFlight = new ArrayList<>();
     }
 
     private final Member member;
     private final WebClient client;
     private final String secret;
-    private final long timeoutMillis;
     private final LongSupplier epoch;
+    private final Views views;
     private final Lane writes = new Lane();
     private final Lane reads = new Lane();
+    private String identity;
     private long batches, messages;
 
-    FollowerChannel(Member member, WebClient client, String secret, long timeoutMillis, LongSupplier epoch) {
+    FollowerChannel(Member member, WebClient client, String secret, LongSupplier epoch, Views views) {
         this.member = member;
         this.client = client;
         this.secret = secret;
-        this.timeoutMillis = timeoutMillis;
         this.epoch = epoch;
+        this.views = views;
     }
 
-    Future<Batch.Answer> send(Batch.Item item) {
-        Promise<Batch.Answer> p = Promise.promise();
-        Lane lane = item.kind() == Batch.Kind.READ || item.kind() == Batch.Kind.OUTCOME ? reads : writes;
-        lane.queue.add(new Pending(item, p));
-        pump(lane);
-        return p.future();
+    /** The identity every batch is addressed to (null: not known, registered by hand). */
+    void identity(String identity) {
+        this.identity = identity;
     }
+
+    Future<Batch.Answer> send(Batch.Item item, long deadlineMillis) {
+        Lane lane = item instanceof Batch.Read || item instanceof Batch.Outcome || item instanceof Batch.RidQuery ? reads : writes;
+        if (lane.queue.size() >= MAX_QUEUED) return Future.failedFuture("queue to " + member.address() + " is full");
+        Pending p = new Pending(item, deadlineMillis);
+        lane.queue.add(p);
+        pump(lane);
+        return p.answer.future();
+    }
+
+    /** Sends the leader's view alone, when the follower has not logged it and nothing else is going its way. */
+    void pushView() {
+        View v = views.durable();
+        if (v == null || v.number() == 0 || views.logged(member.id()) >= v.number()) return;
+        if (!writes.queue.isEmpty() || !writes.inFlight.isEmpty()) return; // the next batch carries it
+        pushing = true;
+        pump(writes);
+    }
+
+    private boolean pushing;
 
     private void pump(Lane lane) {
-        while (lane.inFlight < MAX_IN_FLIGHT && !lane.queue.isEmpty()) {
+        while (lane.inFlight.size() < MAX_IN_FLIGHT && (!lane.queue.isEmpty() || lane == writes && pushing)) {
             List<Pending> batch = new ArrayList<>(Math.min(lane.queue.size(), Batch.MAX_ITEMS));
             StringBuilder body = new StringBuilder(256);
-            while (!lane.queue.isEmpty() && batch.size() < Batch.MAX_ITEMS && body.length() < MAX_BATCH_BYTES) {
+            View v = views.durable();
+            boolean withView = lane == writes && v != null && v.number() > 0 && views.logged(member.id()) < v.number();
+            if (lane == writes) pushing = false;
+            if (withView) Batch.encode(new Batch.ViewItem(v), body);
+            long latest = LeaderClock.now() + 1_000;
+            while (!lane.queue.isEmpty() && batch.size() < Batch.MAX_ITEMS - 1 && body.length() < MAX_BATCH_BYTES) {
                 Pending p = lane.queue.poll();
-                Batch.encode(p.item(), body);
+                if (p.answer.future().isComplete()) continue; // failed at its deadline while queued
+                Batch.encode(p.item, body);
                 batch.add(p);
+                latest = Math.max(latest, p.deadlineMillis);
             }
-            lane.inFlight++;
+            if (batch.isEmpty() && !withView) continue;
+            lane.inFlight.add(batch);
             batches++;
             messages += batch.size();
-            post(batch, body).onComplete(ar -> {
-                lane.inFlight--;
-                if (ar.failed()) {
-                    for (Pending p : batch) p.answer().fail(ar.cause());
-                } else {
-                    List<Batch.Answer> answers = ar.result();
-                    for (int i = 0; i < batch.size(); i++) batch.get(i).answer().complete(answers.get(i));
+            long timeoutMillis = Math.max(1_000, latest - LeaderClock.now() + 500);
+            post(body, timeoutMillis, withView).onComplete(ar -> {
+                lane.inFlight.remove(batch);
+                List<Batch.Answer> answers = ar.succeeded() ? ar.result() : null;
+                int at = withView && answers != null ? 1 : 0;
+                for (Pending p : batch) {
+                    if (answers == null || at >= answers.size()) p.answer.tryFail(ar.failed() ? ar.cause() : new IllegalStateException("short answer"));
+                    else p.answer.tryComplete(answers.get(at++));
                 }
                 pump(lane);
             });
         }
     }
 
-    private Future<List<Batch.Answer>> post(List<Pending> batch, StringBuilder body) {
-        HttpRequest<Buffer> r = client.request(HttpMethod.POST, member.port(), member.host(), "/tpc/batch?epoch=" + epoch.getAsLong())
-                .timeout(timeoutMillis);
+    private Future<List<Batch.Answer>> post(StringBuilder body, long timeoutMillis, boolean withView) {
+        StringBuilder uri = new StringBuilder("/tpc/batch?epoch=").append(epoch.getAsLong());
+        if (identity != null) {
+            uri.append("&to=");
+            Params.encodeTo(uri, identity);
+        }
+        HttpRequest<Buffer> r = client.request(HttpMethod.POST, member.port(), member.host(), uri.toString()).timeout(timeoutMillis);
         if (secret != null) r.putHeader(Guard.SECRET_HEADER, secret);
         return r.sendBuffer(Buffer.buffer(body.toString())).compose(resp -> {
-            if (resp.statusCode() == 409) {
-                List<Batch.Answer> stale = new ArrayList<>(batch.size());
-                for (int i = 0; i < batch.size(); i++) stale.add(new Batch.Answer(409, Errors.STALE_LEADER));
-                return Future.succeededFuture(stale);
-            }
+            String logged = resp.getHeader("X-KV-View");
+            if (logged != null && KeyRequest.parseEpoch(logged) >= 0) views.logged(member.id(), KeyRequest.parseEpoch(logged));
+            if (resp.statusCode() == 409) return Future.failedFuture(new Stale(KeyRequest.parseEpoch(resp.getHeader("X-KV-Epoch"))));
+            if (resp.statusCode() == 421) return Future.failedFuture(new WrongIdentity());
             if (resp.statusCode() != 200) return Future.failedFuture("batch answered " + resp.statusCode());
             List<Batch.Answer> answers = Batch.decodeAnswers(resp.bodyAsString());
-            if (answers == null || answers.size() != batch.size()) return Future.failedFuture("malformed batch answer");
+            if (answers == null) return Future.failedFuture("malformed batch answer");
             return Future.succeededFuture(answers);
         });
+    }
+
+    /** The follower has accepted a newer leader's epoch: every message of the batch is refused. */
+    static final class Stale extends RuntimeException {
+        final long theirs;
+
+        Stale(long theirs) {
+            super("stale leader", null, false, false);
+            this.theirs = theirs;
+        }
+    }
+
+    /** The follower has another identity (its data directory was wiped or swapped). */
+    static final class WrongIdentity extends RuntimeException {
+        WrongIdentity() {
+            super("not this follower", null, false, false);
+        }
+    }
+
+    /** Fails what is past its deadline, queued or on the wire. */
+    void expire(long nowMillis) {
+        expire(writes, nowMillis);
+        expire(reads, nowMillis);
+    }
+
+    private void expire(Lane lane, long nowMillis) {
+        for (Iterator<Pending> it = lane.queue.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            if (p.deadlineMillis <= nowMillis) {
+                it.remove();
+                p.answer.tryFail("deadline");
+            }
+        }
+        for (List<Pending> batch : lane.inFlight) {
+            for (Pending p : batch) if (p.deadlineMillis <= nowMillis) p.answer.tryFail("deadline");
+        }
+    }
+
+    /** The follower is down: everything queued or in flight fails now (its late answers are ignored). */
+    void down() {
+        for (Lane lane : List.of(writes, reads)) {
+            for (Pending p : lane.queue) p.answer.tryFail("follower down");
+            lane.queue.clear();
+            for (List<Pending> batch : lane.inFlight) for (Pending p : batch) p.answer.tryFail("follower down");
+        }
     }
 
     long batches() { return batches; }

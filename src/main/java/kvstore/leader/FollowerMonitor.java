@@ -5,24 +5,32 @@ import io.vertx.core.json.JsonObject;
 import kvstore.core.Member;
 import kvstore.core.TxId;
 import kvstore.core.tpc.Coordinator;
+import kvstore.core.view.View;
+import kvstore.core.view.ViewMember;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * The leader's view of each follower's health (SPEC.md section 2): it checks every follower
- * every {@code checkIntervalMillis} (at least every 2 seconds) with {@code GET /tpc/check}, marks
- * it down after 3 missed checks and up again at the next answer. A check also carries the
- * leader's epoch (so a follower learns of a new leader) and brings back the follower's identity
- * and its prepared transactions, which the coordinator resolves.
+ * The leader's failure detector (SPEC.md sections 2 and 5): it checks every member every
+ * {@code intervalMillis} with {@code GET /tpc/check} (a check that takes longer than the interval
+ * is a miss), marks it down after {@link #MISSES_BEFORE_DOWN} misses in a row and up again at the
+ * next answer. "Up" means more than reachable: the answer carried the identity the member
+ * registered with. A member that answers with another identity (its data directory was wiped
+ * or swapped) is held down with the reason in {@code /api/status}, and nothing is routed to it
+ * (PROTOCOL.md, "Node identity").
  *
- * <p>A follower whose identity differs from the registered one has lost or swapped its data
- * directory: it is held down, with the reason shown in {@code /api/status}.
+ * <p>A check also carries the leader's epoch and brings back the follower's prepared
+ * transactions, its highest version, the view it has logged and its copy progress, which the
+ * leader acts on.
  */
 final class FollowerMonitor {
     static final int MISSES_BEFORE_DOWN = 3;
@@ -31,75 +39,87 @@ final class FollowerMonitor {
     interface Listener {
         void health(Member m, boolean up);
 
-        void held(Member m, List<Coordinator.Held> held);
+        /** A check answered: its prepared transactions, highest version, view logged and copy round done. */
+        void answered(Member m, List<Coordinator.Held> held, long version, long viewLogged, long copied);
 
         /** A follower answered 409: it has accepted a newer leader's epoch. */
-        void superseded(Member m);
+        void superseded(Member m, long theirEpoch);
     }
 
     private static final class State {
         final Member member;
-        String identity;        // the registered identity (null: registered by hand)
+        String identity;        // the identity the member registered with (null: by hand)
         boolean up;
         boolean answered;       // a check has completed (either way) since we started
         boolean inFlight;
         int misses;
-        long lastSeen;          // epoch millis of the last answer, 0 if none
-        String refused;         // why this follower is refused, or null
-        String nodeId;          // clustered mode: its cluster member id
+        long lastSeenWall;      // wall-clock millis of the last answer with its identity, 0 if none
+        long lastSeenMono;      // the same on the leader's clock, for how long it has been silent
+        String refused;         // why this member is held down, or null
+        String nodeId;          // cluster mode: its cluster member id
+        long copiedKeys, copiedBytes;
 
-        State(Member member, String identity, boolean up) {
+        State(Member member, String identity, long since) {
             this.member = member;
             this.identity = identity;
-            this.up = up;
+            this.lastSeenMono = since;
         }
     }
 
     private final Map<Long, State> states = new LinkedHashMap<>();
     private final FollowerClient client;
     private final LongSupplier epoch;
-    private final java.util.function.BooleanSupplier enabled;
-    private final long timeoutMillis;
+    private final BooleanSupplier enabled;
+    private final long intervalMillis;
     private final Listener listener;
 
     /** @param enabled false while a standby: its epoch must not reach the followers */
-    FollowerMonitor(FollowerClient client, LongSupplier epoch, java.util.function.BooleanSupplier enabled, long timeoutMillis,
-                    Listener listener) {
+    FollowerMonitor(FollowerClient client, LongSupplier epoch, BooleanSupplier enabled, long intervalMillis, Listener listener) {
         this.client = client;
         this.epoch = epoch;
         this.enabled = enabled;
-        this.timeoutMillis = timeoutMillis;
+        this.intervalMillis = intervalMillis;
         this.listener = listener;
     }
 
-    /**
-     * Starts watching a follower. One that just registered is up; one known only from the log
-     * (the leader restarted) is down until it answers.
-     */
-    void track(Member m, String identity, boolean justRegistered, String nodeId) {
-        State s = states.get(m.id());
-        if (s != null && nodeId != null) s.nodeId = nodeId;
-        if (s == null) {
-            s = new State(m, identity, justRegistered);
-            s.nodeId = nodeId;
-            if (justRegistered) {
-                s.answered = true;
-                s.lastSeen = System.currentTimeMillis();
+    /** Watches exactly the members of this view (and keeps the identity each is addressed by). */
+    void track(View v) {
+        Set<Long> keep = new HashSet<>();
+        for (ViewMember vm : v.members()) {
+            keep.add(vm.member().id());
+            State s = states.get(vm.member().id());
+            if (s == null) {
+                s = new State(vm.member(), vm.identity(), LeaderClock.now());
+                states.put(vm.member().id(), s);
+                check(s);
+            } else if (vm.identity() != null && !vm.identity().equals(s.identity)) {
+                s.identity = vm.identity();
+                s.refused = null;
             }
-            states.put(m.id(), s);
-            if (justRegistered) listener.health(m, true);
-        } else {
-            if (identity != null) s.identity = identity;
-            if (justRegistered && s.refused == null) {
-                s.lastSeen = System.currentTimeMillis();
-                s.misses = 0;
-                setUp(s, true);
-            }
+            client.identity(vm.member(), s.identity);
         }
-        if (justRegistered) check(s);
+        for (Member m : v.base()) if (!v.gone().contains(m.id())) keep.add(m.id());
+        states.values().removeIf(s -> {
+            if (keep.contains(s.member.id())) return false;
+            if (s.up) listener.health(s.member, false);
+            return true;
+        });
     }
 
-    /** A registration was refused: remember why, for the status page. */
+    /** A registration with this identity arrived: the member is up and confirmed, or refused. */
+    void registered(Member m, String identity, String nodeId) {
+        State s = states.get(m.id());
+        if (s == null) return;
+        if (nodeId != null) s.nodeId = nodeId;
+        if (identity != null && s.identity != null && !identity.equals(s.identity)) {
+            refuse(s, identity);
+            return;
+        }
+        heard(s);
+        check(s);
+    }
+
+    /** A refused registration (another identity at a member's address): say why in the status. */
     void refused(Member m, String reason) {
         State s = states.get(m.id());
         if (s == null) return;
@@ -109,10 +129,10 @@ final class FollowerMonitor {
     }
 
     void checkAll() {
-        for (State s : states.values()) check(s);
+        for (State s : new ArrayList<>(states.values())) check(s);
     }
 
-    /** Clustered mode: a cluster member left or died. If it was a follower, it is down now. */
+    /** Cluster mode: a cluster member left or died. If it was a follower, it is down now. */
     void nodeGone(String nodeId) {
         for (State s : states.values()) {
             if (nodeId.equals(s.nodeId)) {
@@ -122,41 +142,69 @@ final class FollowerMonitor {
         }
     }
 
-    /** A follower answered outside the periodic checks (it accepted our epoch at takeover). */
-    void answered(Member m, String identity, List<Coordinator.Held> held) {
+    /** A message to this member was refused because it has another identity. */
+    void wrongIdentity(Member m) {
         State s = states.get(m.id());
-        if (s == null) return;
-        s.answered = true;
-        s.misses = 0;
-        s.lastSeen = System.currentTimeMillis();
-        setUp(s, true);
-        listener.held(m, held);
+        if (s != null && s.up) {
+            LOG.warn("follower {} answered with another identity: holding it down until it is evicted or back with its own", m.address());
+            setUp(s, false);
+        }
+    }
+
+    /** A member accepted our epoch when we took office: its answer counts as a check. */
+    void accepted(Member m, JsonObject body) {
+        State s = states.get(m.id());
+        if (s != null) answer(s, body);
     }
 
     private void check(State s) {
         if (s.inFlight || !enabled.getAsBoolean()) return;
         s.inFlight = true;
-        client.check(s.member, epoch.getAsLong(), timeoutMillis).onComplete(ar -> {
+        client.check(s.member, epoch.getAsLong(), false, s.identity, intervalMillis).onComplete(ar -> {
             s.inFlight = false;
             s.answered = true;
             if (ar.failed()) {
-                if (String.valueOf(ar.cause().getMessage()).startsWith("check answered 409")) listener.superseded(s.member);
                 missed(s);
                 return;
             }
-            JsonObject body = ar.result();
-            String identity = body.getString("identity");
-            if (s.identity != null && identity != null && !s.identity.equals(identity)) {
-                refused(s.member, "identity mismatch: " + s.member.address() + " registered with data directory "
-                        + s.identity + " but now has " + identity + " (its data directory was lost or swapped)");
+            FollowerClient.CheckAnswer a = ar.result();
+            if (a.status() == 409) listener.superseded(s.member, a.theirEpoch());
+            if (a.status() == 421) {
+                refuse(s, "another data directory");
                 return;
             }
-            s.refused = null;
-            s.misses = 0;
-            s.lastSeen = System.currentTimeMillis();
-            setUp(s, true);
-            listener.held(s.member, held(body.getJsonArray("held")));
+            if (!a.ok()) {
+                missed(s);
+                return;
+            }
+            answer(s, a.body());
         });
+    }
+
+    private void answer(State s, JsonObject body) {
+        String identity = body.getString("identity");
+        if (s.identity != null && identity != null && !s.identity.equals(identity)) {
+            refuse(s, identity);
+            return;
+        }
+        s.copiedKeys = body.getLong("copiedKeys", 0L);
+        s.copiedBytes = body.getLong("copiedBytes", 0L);
+        heard(s);
+        listener.answered(s.member, held(body.getJsonArray("held")), body.getLong("version", 0L), body.getLong("view", 0L),
+                body.getLong("copied", 0L));
+    }
+
+    private void heard(State s) {
+        s.refused = null;
+        s.misses = 0;
+        s.lastSeenWall = System.currentTimeMillis();
+        s.lastSeenMono = LeaderClock.now();
+        setUp(s, true);
+    }
+
+    private void refuse(State s, String theirs) {
+        refused(s.member, "identity mismatch: " + s.member.address() + " registered with data directory " + s.identity
+                + " but now has " + theirs + " (its data directory was lost or swapped)");
     }
 
     static List<Coordinator.Held> held(JsonArray arr) {
@@ -165,8 +213,11 @@ final class FollowerMonitor {
         for (int i = 0; i < arr.size(); i++) {
             JsonObject o = arr.getJsonObject(i);
             TxId tx = TxId.parse(o.getString("tx", ""));
-            String key = o.getString("key");
-            if (tx != null && key != null) out.add(new Coordinator.Held(tx, key));
+            JsonArray ks = o.getJsonArray("keys");
+            if (tx == null || ks == null || ks.isEmpty()) continue;
+            List<String> keys = new ArrayList<>(ks.size());
+            for (int k = 0; k < ks.size(); k++) keys.add(ks.getString(k));
+            out.add(new Coordinator.Held(tx, keys, o.getString("rid")));
         }
         return out;
     }
@@ -180,6 +231,7 @@ final class FollowerMonitor {
         if (s.up == up) return;
         s.up = up;
         LOG.info("follower {} is {}", s.member.address(), up ? "up" : "down");
+        if (!up) client.down(s.member);
         listener.health(s.member, up);
     }
 
@@ -188,10 +240,27 @@ final class FollowerMonitor {
         return s != null && s.up;
     }
 
-    /** Every follower has answered a check or failed one since we started. */
+    /** How long the member has not answered with its own identity (0 when it is up). */
+    long silentForMillis(long id, long now) {
+        State s = states.get(id);
+        if (s == null) return Long.MAX_VALUE;
+        return s.up ? 0 : now - s.lastSeenMono;
+    }
+
+    /** Every member has answered a check or failed one since we started. */
     boolean allAnsweredOnce() {
         for (State s : states.values()) if (!s.answered) return false;
         return true;
+    }
+
+    int upCount() {
+        int n = 0;
+        for (State s : states.values()) if (s.up) n++;
+        return n;
+    }
+
+    int size() {
+        return states.size();
     }
 
     List<Member> upMembers() {
@@ -200,15 +269,31 @@ final class FollowerMonitor {
         return out;
     }
 
-    JsonArray statusJson(Coordinator coordinator) {
+    long copiedKeys() {
+        long n = 0;
+        for (State s : states.values()) n += s.copiedKeys;
+        return n;
+    }
+
+    long copiedBytes() {
+        long n = 0;
+        for (State s : states.values()) n += s.copiedBytes;
+        return n;
+    }
+
+    /** Each member as {@code /api/status} shows it; {@code state} comes from the view. */
+    JsonArray statusJson(View view, Coordinator coordinator) {
         JsonArray arr = new JsonArray();
         for (State s : states.values()) {
+            String state = view == null ? "up" : view.state(s.member.id());
+            if (!s.up && !state.equals("evicted")) state = "down";
             JsonObject o = new JsonObject()
                     .put("id", s.member.idString())
                     .put("host", s.member.host())
                     .put("port", s.member.port())
                     .put("up", s.up)
-                    .put("lastSeen", s.lastSeen == 0 ? null : s.lastSeen)
+                    .put("state", state)
+                    .put("lastSeen", s.lastSeenWall == 0 ? null : s.lastSeenWall)
                     .put("pendingPhase2", coordinator == null ? 0 : coordinator.pendingPhase2At(s.member.id()));
             if (s.refused != null) o.put("refused", s.refused);
             arr.add(o);

@@ -1,5 +1,7 @@
 package kvstore.leader;
 
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -7,26 +9,35 @@ import io.vertx.core.json.JsonObject;
 import kvstore.core.Errors;
 import kvstore.core.Hash;
 import kvstore.core.KeyRequest;
-import kvstore.core.Keys;
 import kvstore.core.Member;
-import kvstore.node.NodeSettings;
 import kvstore.core.Op;
 import kvstore.core.Params;
-import kvstore.core.Ring;
+import kvstore.core.tpc.Answer;
+import kvstore.core.tpc.ClientOp;
+import kvstore.core.tpc.RidMemory;
+import kvstore.core.view.Membership;
+import kvstore.core.view.Placement;
+import kvstore.core.view.View;
 import kvstore.http.Guard;
+import kvstore.http.KeysQuery;
 import kvstore.http.Replies;
 import kvstore.http.StaticFiles;
 import kvstore.metrics.RequestType;
+import kvstore.node.NodeSettings;
 import kvstore.queue.WorkQueue;
 
+import java.util.HashSet;
+import java.util.Set;
+
 /**
- * The leader's HTTP API (SPEC.md section 2): turns each request into a typed call or an error
- * body, in SPEC.md's order of precedence (unauthorized, invalid request, key length, value
- * length, capacity), and writes the answer. It makes no protocol decision: client operations go
- * through the work queue to the coordinator.
+ * The leader's HTTP API (SPEC.md sections 2, 10 and 11): turns each request into a typed call or
+ * an error body, in SPEC.md's order of precedence (unauthorized, invalid request, key length,
+ * value length, capacity), and writes the answer. It makes no protocol decision: client
+ * operations go through the work queue to the coordinator, membership changes to
+ * {@link Members}.
  */
 final class LeaderHttp {
-    private final io.vertx.core.Vertx vertx;
+    private final Vertx vertx;
     private final LeaderVerticle leader;
     private final NodeSettings settings;
     private final Guard guard;
@@ -34,13 +45,19 @@ final class LeaderHttp {
     private final String queueAddress;
     private final long submitTimeoutMillis;
 
-    LeaderHttp(io.vertx.core.Vertx vertx, LeaderVerticle leader, NodeSettings settings) {
+    LeaderHttp(Vertx vertx, LeaderVerticle leader, NodeSettings settings) {
         this.vertx = vertx;
         this.leader = leader;
         this.settings = settings;
         this.guard = new Guard(settings.secret(), settings.clientToken(), settings.host(), settings.advertise());
         this.queueAddress = WorkQueue.address(settings.port());
-        this.submitTimeoutMillis = settings.opTimeoutMillis() + 4 * settings.requestTimeoutMillis() + 5_000;
+        // A backstop only: the coordinator answers every operation by its own deadline.
+        this.submitTimeoutMillis = settings.opTimeoutMillis() + 10_000;
+    }
+
+    /** The requests whose body is read by their route (within its own limit) rather than refused by the intake. */
+    static boolean readsItsBody(HttpServerRequest req) {
+        return req.method() == HttpMethod.POST && "/txn".equals(req.path());
     }
 
     void handle(HttpServerRequest req) {
@@ -53,8 +70,9 @@ final class LeaderHttp {
         switch (path) {
             case "/" -> root(req, method);
             case "/register" -> register(req, method);
+            case "/txn" -> TxnRoute.handle(req, this);
             case "/api/status" -> {
-                if (method == HttpMethod.GET) Replies.json(req, 200, leader.status());
+                if (method == HttpMethod.GET) Replies.json(req, 200, leader.status().status());
                 else Replies.text(req, 500, Errors.INVALID_REQUEST);
             }
             case "/api/health" -> {
@@ -68,11 +86,15 @@ final class LeaderHttp {
                 else Replies.text(req, 500, Errors.INVALID_REQUEST);
             }
             case "/api/keys" -> keys(req, method);
+            case "/api/writes" -> writes(req, method);
+            case "/api/members", "/api/members/evict", "/api/members/drain", "/api/members/capacity" -> members(req, method, path);
             default -> {
                 if (!files.serve(req, path)) Replies.text(req, 500, Errors.INVALID_REQUEST);
             }
         }
     }
+
+    /* --- The seed's client API, with versions, conditions and rids (SPEC.md sections 2 and 11) --- */
 
     private void root(HttpServerRequest req, HttpMethod method) {
         Op op = method == HttpMethod.GET ? Op.GET : method == HttpMethod.PUT ? Op.PUT : method == HttpMethod.DELETE ? Op.DELETE : null;
@@ -99,19 +121,80 @@ final class LeaderHttp {
             Replies.text(req, 500, parsed.error());
             return;
         }
-        if (leader.registry() == null || !leader.registry().full()) {
+        KeyRequest kr = parsed.request();
+        ClientOp cop;
+        if (op == Op.GET) {
+            cop = new ClientOp.Get(kr.key());
+        } else {
+            long ifVersion = -1;
+            if (p.count("ifVersion") > 1 || p.count("rid") > 1) {
+                Replies.text(req, 500, Errors.INVALID_REQUEST);
+                return;
+            }
+            if (p.get("ifVersion") != null) {
+                ifVersion = KeyRequest.parseEpoch(p.get("ifVersion"));
+                if (ifVersion < 0 || ifVersion == 0 && op == Op.DELETE) {
+                    Replies.text(req, 500, Errors.INVALID_REQUEST);
+                    return;
+                }
+            }
+            String rid = p.get("rid");
+            if (rid != null && !RidMemory.valid(rid)) {
+                Replies.text(req, 500, Errors.INVALID_REQUEST);
+                return;
+            }
+            cop = new ClientOp.Put(kr.key(), op == Op.PUT ? kr.value() : null, ifVersion, rid);
+        }
+        if (leader.forming()) {
             Replies.text(req, 500, Errors.CAPACITY_NOT_FULL);
             return;
         }
-        KeyRequest kr = parsed.request();
-        WorkQueue.submit(vertx, queueAddress,
-                        new WorkQueue.Job(op, kr.key(), kr.value()), submitTimeoutMillis)
-                .onSuccess(done -> {
-                    if (done.status() == 200 && done.value() != null) Replies.bytes(req, 200, done.value());
-                    else if (done.status() == 201) Replies.text(req, 201, op == Op.PUT ? kr.value() : kr.key()); // the seed's bodies
-                    else Replies.text(req, done.status(), done.body());
-                });
+        submit(cop).onSuccess(a -> answer(req, a, op == Op.PUT ? kr.value() : kr.key()));
     }
+
+    Future<Answer> submit(ClientOp op) {
+        return WorkQueue.submit(vertx, queueAddress, op, submitTimeoutMillis);
+    }
+
+    /** Writes an answer; a write's 201 carries the seed's body (the value of a PUT, the key of a DELETE). */
+    static void answer(HttpServerRequest req, Answer a, String seedBody) {
+        if (a.close()) {
+            req.connection().close(); // the outcome is unknown: no answer rather than a wrong one
+            return;
+        }
+        Replies.version(req, a.version());
+        if (a.status() == 200 && a.value() != null) Replies.bytes(req, 200, a.value());
+        else if (a.status() == 201) Replies.text(req, 201, seedBody);
+        else if (a.body() != null && a.body().startsWith("{")) Replies.jsonText(req, a.status(), a.body());
+        else Replies.text(req, a.status(), a.body());
+    }
+
+    Guard guard() { return guard; }
+
+    LeaderVerticle leader() { return leader; }
+
+    NodeSettings settings() { return settings; }
+
+    /** {@code GET /api/writes?rid=ID}: what became of a write with this rid (committed, aborted or unknown). */
+    private void writes(HttpServerRequest req, HttpMethod method) {
+        if (!guard.tokenOk(req)) {
+            Replies.text(req, 401, Errors.UNAUTHORIZED);
+            return;
+        }
+        Params p = Params.parse(req.query());
+        String rid = p.get("rid");
+        if (method != HttpMethod.GET || p.malformed() || p.count("rid") != 1 || !RidMemory.valid(rid)) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        if (!leader.ready()) {
+            Replies.text(req, 503, Errors.UNABLE);
+            return;
+        }
+        submit(new ClientOp.RidQuery(rid)).onSuccess(a -> answer(req, a, null));
+    }
+
+    /* --- Registration (SPEC.md section 2) --- */
 
     private void register(HttpServerRequest req, HttpMethod method) {
         if (!guard.secretOk(req)) {
@@ -129,8 +212,8 @@ final class LeaderHttp {
         }
         String host = parsed.request().key();
         int port = parsePort(parsed.request().value());
-        if (port < 0 || !plausibleHost(host) || leader.registry() == null) {
-            Replies.text(req, 500, leader.registry() == null ? Errors.UNABLE : Errors.INVALID_REQUEST);
+        if (port < 0 || !plausibleHost(host) || leader.log == null) {
+            Replies.text(req, 500, leader.log == null ? Errors.UNABLE : Errors.INVALID_REQUEST);
             return;
         }
         String identity = req.getHeader("X-KV-Identity");
@@ -172,6 +255,73 @@ final class LeaderHttp {
         return v >= 1 && v <= 65535 ? v : -1;
     }
 
+    /* --- Membership (SPEC.md section 10) --- */
+
+    private void members(HttpServerRequest req, HttpMethod method, String path) {
+        if (!guard.secretOk(req)) {
+            Replies.text(req, 401, Errors.UNAUTHORIZED);
+            return;
+        }
+        boolean list = path.equals("/api/members");
+        if (list ? method != HttpMethod.GET : method != HttpMethod.POST) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        Members members = leader.members();
+        if (leader.standby() || members == null) {
+            Replies.text(req, 503, Errors.UNABLE);
+            return;
+        }
+        if (list) {
+            Replies.json(req, 200, members.json(leader.monitor()));
+            return;
+        }
+        Params p = Params.parse(req.query());
+        long epoch = leader.epoch;
+        long wall = System.currentTimeMillis();
+        if (path.endsWith("/capacity")) {
+            long n = p.malformed() || p.count("n") != 1 ? -1 : KeyRequest.parseEpoch(p.get("n"));
+            if (n < 1) {
+                Replies.text(req, 500, Errors.INVALID_REQUEST);
+                return;
+            }
+            members.change(v -> Membership.capacity(v, (int) n, epoch)).onSuccess(c -> {
+                if (!c.ok()) Replies.text(req, 500, c.error());
+                else Replies.json(req, 200, new JsonObject().put("capacity", n));
+            });
+            return;
+        }
+        String[] hp = p.malformed() || p.count("follower") != 1 ? null : hostPort(p.get("follower"));
+        if (hp == null) {
+            Replies.text(req, 500, Errors.INVALID_REQUEST);
+            return;
+        }
+        String host = hp[0];
+        int port = Integer.parseInt(hp[1]);
+        Set<Long> down = new HashSet<>();
+        for (var m : members.latest().members()) if (!leader.monitor().isUp(m.member().id())) down.add(m.member().id());
+        Future<Membership.Change> change = path.endsWith("/evict")
+                ? members.change(v -> Membership.evict(v, host, port, false, down, epoch, wall))
+                : members.change(v -> Membership.drain(v, host, port, epoch));
+        change.onSuccess(c -> {
+            if (!c.ok()) Replies.text(req, 500, c.error());
+            else Replies.jsonStatus(req, 202, new JsonObject().put("view", c.view() == null ? members.latest().number() : c.view().number()));
+        });
+    }
+
+    /** HOST:PORT, or null. */
+    private static String[] hostPort(String s) {
+        if (s == null) return null;
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0) return null;
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        int port = parsePort(s.substring(colon + 1));
+        return port < 0 || !plausibleHost(host) ? null : new String[] {host, String.valueOf(port)};
+    }
+
+    /* --- Placement and keys --- */
+
     private void placement(HttpServerRequest req, HttpMethod method) {
         if (method != HttpMethod.GET) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
@@ -182,26 +332,39 @@ final class LeaderHttp {
             Replies.text(req, 500, parsed.error());
             return;
         }
-        if (leader.registry() == null || leader.registry().size() == 0) {
+        Members members = leader.members();
+        View v = members == null ? null : members.latest();
+        if (v == null || v.members().isEmpty()) {
             Replies.text(req, 500, Errors.CAPACITY_NOT_FULL);
             return;
         }
         String key = parsed.request().key();
-        Ring ring = leader.coordinator() != null ? leader.coordinator().ring()
-                : new Ring(leader.registry().members(), settings.redundancy(), settings.vnodes());
+        Placement place = new Placement(v);
         JsonArray replicas = new JsonArray();
-        for (Member m : ring.replicas(key)) {
+        for (Member m : place.targetRing().replicas(key)) {
             replicas.add(new JsonObject().put("id", m.idString()).put("host", m.host()).put("port", m.port()));
         }
+        JsonArray current = new JsonArray();
+        for (Member m : place.readSet(key)) current.add(new JsonObject().put("id", m.idString()).put("host", m.host()).put("port", m.port()));
         JsonArray points = new JsonArray();
-        for (long[] pt : ring.pointsWithOwners()) {
+        for (long[] pt : place.targetRing().pointsWithOwners()) {
             points.add(new JsonObject().put("point", Long.toUnsignedString(pt[0])).put("id", Long.toUnsignedString(pt[1])));
         }
-        Replies.json(req, 200, new JsonObject()
+        JsonObject o = new JsonObject()
                 .put("key", key)
                 .put("hash", Long.toUnsignedString(Hash.strhash64(key)))
                 .put("replicas", replicas)
-                .put("ring", points));
+                .put("current", current)
+                .put("view", v.number())
+                .put("ring", points);
+        if (v.moving()) {
+            JsonArray from = new JsonArray();
+            for (long[] pt : place.baseRing().pointsWithOwners()) {
+                from.add(new JsonObject().put("point", Long.toUnsignedString(pt[0])).put("id", Long.toUnsignedString(pt[1])));
+            }
+            o.put("baseRing", from);
+        }
+        Replies.json(req, 200, o);
     }
 
     private void keys(HttpServerRequest req, HttpMethod method) {
@@ -213,12 +376,12 @@ final class LeaderHttp {
             Replies.text(req, 503, Errors.UNABLE);
             return;
         }
-        kvstore.http.KeysQuery q = kvstore.http.KeysQuery.parse(method, req.query());
+        KeysQuery q = KeysQuery.parse(method, req.query());
         if (q == null) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
-        leader.keys(q.prefix(), q.after(), q.limit()).onComplete(ar -> {
+        leader.status().keys(q.prefix(), q.after(), q.limit()).onComplete(ar -> {
             if (ar.succeeded()) Replies.json(req, 200, ar.result());
             else Replies.text(req, 500, Errors.UNABLE);
         });

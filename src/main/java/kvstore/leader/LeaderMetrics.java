@@ -51,7 +51,7 @@ final class LeaderMetrics extends NodeMetrics {
     private final Map<TxId, long[]> inPhase1 = new HashMap<>();
 
     LeaderMetrics(LeaderVerticle leader) {
-        super(RequestType.GET, RequestType.PUT, RequestType.DELETE);
+        super(RequestType.GET, RequestType.PUT, RequestType.DELETE, RequestType.TXN);
         functionCounter(COMMITS, "Transactions decided commit (the decision is durable)", leader::coordinator, Coordinator::commits);
         functionCounter(ABORTS, "Transactions aborted", leader::coordinator, Coordinator::aborts);
         gauge(PENDING_TX, "Transactions not yet settled", leader::coordinator, Coordinator::pendingTransactions, null);
@@ -60,7 +60,7 @@ final class LeaderMetrics extends NodeMetrics {
         functionCounter(QUEUE_REJECTED, "Client operations refused because the queue was full", leader::queue,
                 q -> q.rejected());
         gauge(FOLLOWERS_UP, "Followers the leader sees up", leader::monitor, m -> m.upMembers().size(), null);
-        gauge(FOLLOWERS_REGISTERED, "Followers registered", leader::registry, r -> r.size(), null);
+        gauge(FOLLOWERS_REGISTERED, "Followers that are members (not draining)", leader::members, m -> m.latest().memberCount(), null);
         gauge(READY, "1 when the leader serves clients", () -> leader, l -> l.ready() ? 1 : 0, null);
         gauge(EPOCH, "The leader's epoch", leader::coordinator, Coordinator::epoch, null);
         functionCounter(FOLLOWER_BATCHES, "Batched requests sent to followers (POST /tpc/batch)", leader::followerClient,

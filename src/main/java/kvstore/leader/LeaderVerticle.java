@@ -3,68 +3,71 @@ package kvstore.leader;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import kvstore.cluster.Cluster;
-import kvstore.core.Keys;
+import kvstore.core.Errors;
 import kvstore.core.LeaderLog;
 import kvstore.core.Member;
-import kvstore.node.NodeSettings;
-import kvstore.core.Op;
-import kvstore.core.Registry;
-import kvstore.core.Ring;
 import kvstore.core.log.FileHeader;
 import kvstore.core.log.LogRecord;
+import kvstore.core.tpc.Answer;
+import kvstore.core.tpc.ClientOp;
 import kvstore.core.tpc.Coordinator;
-import kvstore.core.tpc.Effect;
-import kvstore.fault.FaultPoints;
+import kvstore.core.tpc.EffectRunner;
+import kvstore.core.tpc.RidMemory;
+import kvstore.core.view.Membership;
+import kvstore.core.view.View;
+import kvstore.core.view.ViewKeeper;
 import kvstore.http.Intake;
+import kvstore.node.NodeBoot;
+import kvstore.node.NodeSettings;
 import kvstore.queue.WorkQueue;
 import kvstore.storage.LogStore;
-import kvstore.storage.Recovery;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
- * The leader: the I/O shell around the {@link Coordinator}. It owns, on one event loop, the HTTP
- * server ({@link LeaderHttp}), the work queue's consumer, the leader's log, the registry, the
- * follower monitor and the WebClient to the followers, and it runs the coordinator's effects in
- * order: append and fsync first, then send, then reply ("persist before you speak").
+ * The leader's lifecycle and wiring: it owns, on one event loop, the HTTP server
+ * ({@link LeaderHttp}), the work queue, the leader's log, the follower client and monitor, and,
+ * while it is the active leader, the membership ({@link Members}) and the {@link Coordinator}
+ * run through an {@link EffectRunner} and the {@link LeaderShell}. Taking office and stepping
+ * down in cluster mode are the {@link Office}'s; the status pages are {@link LeaderStatus}'s.
  *
  * <h2>Start</h2>
- * Bind (so a busy port fails before anything is touched), replay the log (registry, epoch,
- * undecided decisions) on a worker thread, take a new epoch and make it durable, then start the
- * coordinator once the registry is full. It is ready when every follower has answered (or failed)
- * one check, so that their prepared transactions are known.
+ * Bind (a busy port fails before anything is touched), replay the log (epoch, view, decisions
+ * to finish, rids) on a worker thread. Alone, take the next epoch, make it durable and act: the
+ * followers of the log's view are checked, new ones register, and the coordinator starts once
+ * the first {@code followers} have registered and every member has answered (or failed) one
+ * check, so that their prepared transactions and highest versions are known. In cluster mode,
+ * wait as a standby until the {@link Office} takes office.
  */
 public final class LeaderVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderVerticle.class);
-    private static final long TICK_MILLIS = 100;
+    private static final long TICK_MILLIS = 50;
 
-    private final NodeSettings settings;
+    final NodeSettings settings;
+    final Cluster cluster;
     private HttpServer server;
-    private LogStore log;
-    private Registry registry;
-    private Coordinator coordinator;
-    private FollowerClient client;
-    private FollowerMonitor monitor;
-    private WorkQueue queue;
-    private long epoch;
-    private List<LogRecord.Decision> inherited = List.of();
-    private long startedAtMillis;
-    private boolean stopping;
-    private int boundPort;
-    /** Clustered mode: the cluster, and whether we are the active leader (false: a standby). */
-    private final Cluster cluster;
-    private Election election;
-    private boolean active;
-    private boolean takingOffice;
-    private LeaderMetrics metrics;
+    LogStore log;
+    LeaderLog recovered;
+    FollowerClient client;
+    FollowerMonitor monitor;
+    WorkQueue queue;
+    EffectRunner runner;
+    Members members;
+    Office office;
+    LeaderMetrics metrics;
+    LeaderStatus status;
+    long epoch;
+    boolean active;
+    boolean stopping;
+    int boundPort;
+    long startedAtMillis;
+    /** The highest version any follower has reported: a coordinator starts above it. */
+    long reportedVersion;
     private boolean announcedReady;
+    private final java.util.ArrayDeque<Runnable> beforeCoordinator = new java.util.ArrayDeque<>();
 
     public LeaderVerticle(NodeSettings settings) {
         this(settings, null);
@@ -78,131 +81,153 @@ public final class LeaderVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         startedAtMillis = System.currentTimeMillis();
-        client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis());
-        client.epochSource(() -> epoch);
         metrics = new LeaderMetrics(this);
-        LeaderHttp http = new LeaderHttp(vertx, this, settings);
-        server = Intake.create(vertx, settings.limits(), http::handle);
-        return server.listen(settings.port(), settings.host())
-                .compose(srv -> {
-                    boundPort = srv.actualPort();
-                    System.out.println("kvstore leader listening on http://" + displayHost() + ":" + boundPort);
-                    return recover();
-                });
-    }
-
-    private String displayHost() {
-        return settings.host().equals("0.0.0.0") || settings.host().equals("::") ? settings.advertise() : settings.host();
-    }
-
-    private Future<Void> recover() {
-        LeaderLog state = new LeaderLog();
-        return vertx.executeBlocking(() -> Recovery.recover(settings.dataDir(), FileHeader.LEADER, state))
+        status = new LeaderStatus(this);
+        server = Intake.create(vertx, settings.limits(), new LeaderHttp(vertx, this, settings)::handle, LeaderHttp::readsItsBody);
+        return NodeBoot.bind(server, settings, "leader")
+                .compose(port -> {
+                    boundPort = port;
+                    return NodeBoot.recover(vertx, settings, FileHeader.LEADER, new LeaderLog(), LeaderLog::new);
+                })
                 .compose(rec -> {
-                    LOG.info("leader log {}: {} records, {} bytes replayed in {} ms; epoch was {}, followers known: {}, decisions to finish: {}",
-                            rec.fresh() ? "created" : "recovered", rec.records(), rec.bytesReplayed(), rec.millis(),
-                            state.epoch(), state.registry().size(), state.undecided().size());
-                    LogStore.Settings ls = new LogStore.Settings(settings.segmentBytes(), settings.groupCommit(), settings.compactMinBytes());
-                    return LogStore.open(vertx, settings.dataDir(), FileHeader.LEADER, ls, LeaderLog::new, rec);
-                })
-                .compose(store -> {
-                    log = store;
-                    registry = new Registry(settings.followers());
-                    for (LogRecord.Register r : state.registry()) registry.apply(r);
-                    if (cluster != null) {
-                        // Clustered: the epoch is taken when this leader takes office, and decisions in
-                        // our own log are not the whole truth (a standby may have led since): inherited
-                        // transactions are resolved by asking the replicas instead.
-                        epoch = state.epoch();
-                        return Future.succeededFuture();
-                    }
-                    inherited = state.undecided();
-                    epoch = state.epoch() + 1;
-                    active = true;
-                    return log.append(new LogRecord.Epoch(epoch));
-                })
-                .map(v -> {
-                    monitor = new FollowerMonitor(client, () -> epoch, () -> active, Math.max(1_000, 2 * settings.checkIntervalMillis()),
-                            new FollowerMonitor.Listener() {
-                                @Override public void health(Member m, boolean up) {
-                                    if (coordinator != null) {
-                                        coordinator.followerHealth(m.id(), up, now());
-                                        runEffects();
-                                    }
-                                }
-
-                                @Override public void held(Member m, List<Coordinator.Held> held) {
-                                    if (coordinator != null && !held.isEmpty()) {
-                                        coordinator.heldReport(m.id(), held, now());
-                                        runEffects();
-                                    }
-                                }
-
-                                @Override public void superseded(Member m) {
-                                    LOG.warn("follower {} has accepted a newer leader than us (epoch {})", m.address(), epoch);
-                                    deposed();
-                                }
-                            });
-                    for (Registry.Entry e : registry.entries()) monitor.track(e.member(), e.identity(), false, null);
-                    if (active && registry.full()) startCoordinator();
+                    log = rec.log();
+                    recovered = rec.state();
+                    LOG.info("leader log {}; epoch was {}, view {}, decisions to finish: {}", NodeBoot.describe(rec.replay()),
+                            recovered.epoch(), recovered.view() == null ? "none" : recovered.view().number(), recovered.undecided().size());
+                    client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis(), () -> epoch, viewsForChannels());
+                    monitor = new FollowerMonitor(client, () -> epoch, () -> active, settings.checkIntervalMillis(), new Listener());
                     queue = new WorkQueue(vertx, WorkQueue.address(settings.port()), settings.queueCapacity(), this::runJob);
+                    runner = new EffectRunner(new LeaderShell(client, log, queue, metrics, () -> office.deposed("a follower has accepted a newer leader epoch")));
+                    office = new Office(this);
                     vertx.setPeriodic(TICK_MILLIS, t -> tick());
                     vertx.setPeriodic(settings.checkIntervalMillis(), t -> { if (!stopping) monitor.checkAll(); });
-                    monitor.checkAll();
+                    vertx.setPeriodic(1_000, t -> slowTick());
                     if (cluster != null) {
-                        cluster.onMemberRemoved(context, id -> {
-                            monitor.nodeGone(id);
-                            // Membership changed: ask everyone now. If it was us who was cut off (a
-                            // pause, a partition), a 409 tells us a newer leader took office.
-                            monitor.checkAll();
-                        });
-                        election = new Election(vertx, cluster, settings, this::directoryEntry, this::takeOffice);
-                        election.start();
-                        vertx.setPeriodic(Election.PUBLISH_MILLIS, t -> checkSuperseded());
+                        epoch = recovered.epoch();
+                        office.startStandby();
+                        return Future.succeededFuture();
                     }
-                    LOG.info("leader started{}: epoch {}, {} of {} followers registered, redundancy {}, vnodes {}",
-                            cluster == null ? "" : " in the cluster as a standby", epoch, registry.size(), registry.capacity(),
-                            Math.min(settings.redundancy(), settings.followers()), settings.vnodes());
+                    epoch = recovered.epoch() + 1;
+                    return log.append(new LogRecord.Epoch(epoch)).map(v -> {
+                        View start = recovered.view() != null ? recovered.view()
+                                : View.empty(Math.max(1, settings.redundancy()), settings.vnodes(), settings.followers());
+                        becomeActive(start, recovered.view() != null && recovered.view().moving(), false);
+                        return null;
+                    });
+                })
+                .map(v -> {
+                    LOG.info("leader started{}: epoch {}, capacity {}, redundancy {}, vnodes {}", cluster == null ? "" : " in the cluster as a standby",
+                            epoch, settings.followers(), Math.min(settings.redundancy(), settings.followers()), settings.vnodes());
                     return null;
                 });
     }
 
-    private void startCoordinator() {
-        Ring ring = new Ring(registry.members(), settings.redundancy(), settings.vnodes());
-        Coordinator.Settings cs = new Coordinator.Settings(settings.opTimeoutMillis(), 100_000, 25, 1_000, settings.cluster(), settings.cluster());
-        coordinator = new Coordinator(ring, epoch, cs, inherited);
-        for (Member m : ring.members()) coordinator.followerHealth(m.id(), monitor.isUp(m.id()), now());
-        inherited = List.of();
-        runEffects();
+    /** The membership from {@code start} on, this leader's: followers are checked and told; the coordinator follows. */
+    void becomeActive(View start, boolean restate, boolean majorityAcks) {
+        active = true;
+        ViewKeeper keeper = new ViewKeeper(epoch, start, restate, settings.healAfterMillis(), majorityAcks);
+        members = new Members(keeper, log, client, this::act);
+    }
+
+    /** The coordinator's placement follows the keeper's acting view; the monitor watches its members. */
+    private void act(View v) {
+        monitor.track(v);
+        Coordinator c = runner.coordinator();
+        if (c != null) runner.event(k -> k.useView(v, LeaderClock.now()));
+        else maybeStartCoordinator();
+    }
+
+    /** Starts the coordinator once the cluster has formed and every member has answered once. */
+    private void maybeStartCoordinator() {
+        if (!active || runner.coordinator() != null || members == null || stopping) return;
+        View v = members.acting();
+        if (v == null || !v.formed() || !monitor.allAnsweredOnce()) return;
+        boolean clustered = cluster != null;
+        Coordinator.Settings cs = new Coordinator.Settings(settings.opTimeoutMillis(), Math.min(1_500, settings.opTimeoutMillis()), 750,
+                3_000, 100_000, 25, 1_000, clustered, clustered, LeaderClock.wallOffset());
+        long high = Math.max(recovered.highVersion(), reportedVersion);
+        long ridsElsewhere = clustered ? LeaderClock.now() + RidMemory.KEEP_MILLIS : 0;
+        List<LogRecord.Decision> undecided = clustered ? List.of() : recovered.undecided();
+        runner.attach(new Coordinator(cs, epoch, v, undecided, high, recovered.rids(), ridsElsewhere, LeaderClock.now()));
+        for (Member m : monitor.upMembers()) runner.event(c -> c.followerHealth(m.id(), true, LeaderClock.now()));
+        while (!beforeCoordinator.isEmpty()) beforeCoordinator.poll().run();
     }
 
     private void tick() {
-        if (coordinator == null || stopping) return;
-        if (!announcedReady && ready()) { // the one "ready" line of SPEC.md's log list
+        if (stopping) return;
+        long now = LeaderClock.now();
+        client.expire(now);
+        runner.event(c -> c.tick(now));
+        if (!announcedReady && ready()) { // the one "ready" line of the log
             announcedReady = true;
             LOG.info("leader ready: serving clients at epoch {}", epoch);
         }
-        coordinator.tick(now());
-        runEffects();
     }
 
-    private static long now() {
-        return System.nanoTime() / 1_000_000L;
+    private void slowTick() {
+        if (stopping) return;
+        maybeStartCoordinator();
+        if (members != null) members.tick(new Facts());
+        office.tick();
+    }
+
+    /** What the keeper needs to know right now. */
+    private final class Facts implements ViewKeeper.Facts {
+        @Override public boolean isUp(long id) { return monitor.isUp(id); }
+
+        @Override public long silentForMillis(long id, long now) { return monitor.silentForMillis(id, now); }
+
+        @Override public boolean settledBefore(long viewNumber) {
+            Coordinator c = runner.coordinator();
+            return c != null && c.settledBefore(viewNumber);
+        }
+    }
+
+    private FollowerChannel.Views viewsForChannels() {
+        return new FollowerChannel.Views() {
+            @Override public View durable() { return members == null ? null : members.durable(); }
+
+            @Override public long logged(long id) { return members == null ? -1 : members.logged(id); }
+
+            @Override public void logged(long id, long number) { if (members != null) members.logged(id, number); }
+        };
+    }
+
+    /** What the follower monitor tells the leader. */
+    private final class Listener implements FollowerMonitor.Listener {
+        @Override public void health(Member m, boolean up) {
+            runner.event(c -> c.followerHealth(m.id(), up, LeaderClock.now()));
+            office.healthChanged();
+        }
+
+        @Override public void answered(Member m, List<Coordinator.Held> held, long version, long viewLogged, long copied) {
+            reportedVersion = Math.max(reportedVersion, version);
+            runner.event(c -> {
+                c.observeVersion(version);
+                if (!held.isEmpty()) c.heldReport(m.id(), held, LeaderClock.now());
+            });
+            if (members != null) members.answered(m, viewLogged, copied);
+            maybeStartCoordinator();
+        }
+
+        @Override public void superseded(Member m, long theirEpoch) {
+            office.superseded(m, theirEpoch);
+        }
     }
 
     /* --- Client operations, from the work queue --- */
 
-    private void runJob(long id, WorkQueue.Job job) {
-        if (coordinator == null || !ready()) {
-            queue.complete(id, new WorkQueue.Done(503, kvstore.core.Errors.UNABLE, null));
+    private void runJob(long id, ClientOp op) {
+        if (!ready()) {
+            queue.complete(id, Answer.error(503, Errors.UNABLE));
             return;
         }
-        coordinator.submit(id, job.op(), job.key(), job.value(), now());
-        runEffects();
+        runner.event(c -> c.submit(id, op, LeaderClock.now()));
     }
 
+    /** Serving clients: active, the coordinator started, not stopping. */
     boolean ready() {
-        return active && coordinator != null && monitor.allAnsweredOnce() && !stopping;
+        return active && runner != null && runner.coordinator() != null && !stopping && !office.cutOff();
     }
 
     /** Clustered mode: a leader that is not (or no longer) the active one. */
@@ -210,207 +235,42 @@ public final class LeaderVerticle extends VerticleBase {
         return !active;
     }
 
-    /* --- Running the coordinator's effects --- */
-
-    private void runEffects() {
-        if (coordinator == null) return;
-        for (List<Effect> batch = coordinator.drainEffects(); !batch.isEmpty(); batch = coordinator.drainEffects()) {
-            for (Effect e : batch) execute(e);
-        }
+    /** The cluster has never had its first {@code followers} members: SPEC's "capacity not yet full". */
+    boolean forming() {
+        return members == null ? !office.everServed() : !members.latest().formed();
     }
 
-    /**
-     * Runs one effect. Completions go back to the coordinator that asked, and only while it is
-     * still ours: after a step-down its late answers are dropped.
-     */
-    private void execute(Effect e) {
-        Coordinator c = coordinator;
-        if (e instanceof Effect.SendPrepare p) {
-            metrics.prepareSent(p.tx());
-            client.prepare(p.to(), p.tx(), epoch, p.key(), p.op(), p.value()).onComplete(ar -> {
-                metrics.voteReceived(p.tx());
-                if (c != coordinator) return;
-                FollowerClient.Vote v = ar.result();
-                c.voted(p.tx(), p.to().id(), v.kind(), v.reason(), now());
-                runEffects();
-            });
-        } else if (e instanceof Effect.AppendDecision d) {
-            long appendedNanos = System.nanoTime();
-            log.append(new LogRecord.Decision(d.tx(), d.key(), d.replicaIds())).onSuccess(v -> {
-                metrics.decisionDurable(appendedNanos);
-                FaultPoints.hit("leader.after-decision-fsync");
-                if (c != coordinator) return;
-                c.decisionDurable(d.tx(), now());
-                runEffects();
-            });
-        } else if (e instanceof Effect.AppendAbort a) {
-            log.append(new LogRecord.Abort(a.tx())).onSuccess(v -> {
-                if (c != coordinator) return;
-                c.abortDurable(a.tx(), now());
-                runEffects();
-            });
-        } else if (e instanceof Effect.AppendEnd end) {
-            log.appendLazy(new LogRecord.End(end.tx()));
-        } else if (e instanceof Effect.SendPhase2 p) {
-            if (p.delayMillis() > 0) vertx.setTimer(p.delayMillis(), t -> sendPhase2(c, p));
-            else sendPhase2(c, p);
-        } else if (e instanceof Effect.SendRead r) {
-            client.read(r.to(), r.key(), epoch).onComplete(ar -> {
-                if (c != coordinator) return;
-                FollowerClient.Read read = ar.result();
-                c.readDone(r.reqId(), r.to().id(), read.result(), read.value(), now());
-                runEffects();
-            });
-        } else if (e instanceof Effect.Reply r) {
-            if (r.status() == 201) FaultPoints.hit("leader.before-client-reply");
-            queue.complete(r.reqId(), new WorkQueue.Done(r.status(), r.body(), r.value()));
-        } else if (e instanceof Effect.QueryOutcome q) {
-            Runnable ask = () -> client.outcome(q.to(), q.tx()).onComplete(ar -> {
-                if (c != coordinator) return;
-                c.outcomeKnown(q.tx(), q.to().id(), ar.result(), now());
-                runEffects();
-            });
-            if (q.delayMillis() > 0) vertx.setTimer(q.delayMillis(), t -> ask.run());
-            else ask.run();
-        } else if (e instanceof Effect.Deposed) {
-            deposed();
-        } else if (e instanceof Effect.Alarm a) {
-            LOG.error(a.message());
-        }
-    }
-
-    private void sendPhase2(Coordinator c, Effect.SendPhase2 p) {
-        if (stopping || c != coordinator) return;
-        long sentNanos = System.nanoTime();
-        client.phase2(p.to(), p.tx(), epoch, p.commit()).onComplete(ar -> {
-            metrics.phase2Answered(sentNanos, ar.result());
-            if (ar.result() == Coordinator.Phase2Result.ACK && p.commit()) FaultPoints.hit("leader.after-phase2-ack");
-            if (c != coordinator) return;
-            c.phase2Done(p.tx(), p.to().id(), ar.result(), now());
-            runEffects();
-        });
-    }
-
-    /* --- Clustered mode: taking office, and stepping down --- */
-
-    private JsonObject directoryEntry() {
-        return new JsonObject().put("host", settings.advertise()).put("port", boundPort)
-                .put("nodeId", cluster.nodeId()).put("state", active ? "active" : takingOffice ? "taking-office" : "standby")
-                .put("epoch", epoch);
-    }
-
-    /**
-     * We hold the leader lock. Take an epoch above any seen, make it durable, and have the
-     * followers accept it; once a majority has (durably), the old leader can no longer get a
-     * message past them, and we act: resolve what they hold prepared and serve.
-     */
-    private void takeOffice() {
-        if (stopping || active) return;
-        takingOffice = true;
-        election.highestPublishedEpoch().otherwise(0L).onComplete(ar -> acceptRound(Math.max(epoch, ar.result()) + 1));
-    }
-
-    private void acceptRound(long proposed) {
-        if (stopping) return;
-        epoch = proposed;
-        log.append(new LogRecord.Epoch(proposed)).onSuccess(v -> {
-            List<Registry.Entry> entries = registry.entries();
-            List<Future<FollowerClient.Acceptance>> asks = new ArrayList<>();
-            for (Registry.Entry e : entries) asks.add(client.accept(e.member(), proposed, Math.max(1_000, settings.requestTimeoutMillis())));
-            Future.join(new ArrayList<>(asks)).onComplete(done -> {
-                long higher = 0;
-                int accepted = 0;
-                for (Future<FollowerClient.Acceptance> f : asks) {
-                    FollowerClient.Acceptance a = f.result();
-                    if (a == null) continue;
-                    higher = Math.max(higher, a.refusedFor());
-                    if (a.accepted()) accepted++;
-                }
-                if (higher >= proposed) {
-                    acceptRound(higher + 1); // some follower has seen a newer epoch: go above it
-                    return;
-                }
-                int majority = entries.isEmpty() ? 0 : registry.capacity() / 2 + 1;
-                if (accepted < majority) {
-                    LOG.warn("epoch {} accepted by {} of {} followers, {} needed: trying again", proposed, accepted, registry.capacity(), majority);
-                    vertx.setTimer(1_000, t -> acceptRound(proposed));
-                    return;
-                }
-                active = true;
-                takingOffice = false;
-                election.publish();
-                LOG.info("took office as the active leader: epoch {}, accepted by {} of {} followers", proposed, accepted, registry.capacity());
-                if (registry.full()) startCoordinator();
-                for (int i = 0; i < entries.size(); i++) {
-                    FollowerClient.Acceptance a = asks.get(i).result();
-                    if (a != null && a.accepted()) monitor.answered(entries.get(i).member(), a.identity(), a.held());
-                }
-                monitor.checkAll();
-            });
-        });
-    }
-
-    /** A follower has accepted a newer leader's epoch: in clustered mode, step down. */
-    private void deposed() {
-        if (cluster == null || !active) return; // alone, there is no one to hand over to: the alarm says why
-        LOG.warn("a newer leader has taken office: stepping down to standby (epoch {})", epoch);
-        active = false;
-        coordinator = null;
-        queue.failAll(new WorkQueue.Done(503, kvstore.core.Errors.UNABLE, null));
-        election.stepDown();
-    }
-
-    /** Another leader published a higher epoch as active (say we were paused): step down. */
-    private void checkSuperseded() {
-        if (!active || stopping) return;
-        election.supersededAt(epoch).onSuccess(yes -> {
-            if (yes) deposed();
-        });
-    }
-
-    /* --- Registration --- */
+    /* --- Registration and membership (SPEC.md sections 2 and 10) --- */
 
     /** Outcome of a registration, for the HTTP layer: null on success, else the error body. */
     Future<String> register(String host, int port, String identity, long followerEpoch, String nodeId) {
-        Registry.Result r = registry.register(host, port, identity);
         Member m = Member.of(host, port);
-        if (!r.ok()) {
-            if (r.reason() != null) monitor.refused(m, r.reason());
-            else LOG.warn("registration of {} refused: {}", m.address(), r.error());
-            return Future.succeededFuture(r.error());
-        }
-        Future<Void> durable = Future.succeededFuture();
-        if (cluster == null && coordinator == null && followerEpoch > epoch) {
+        if (!active) return Future.succeededFuture(office.candidate(m, identity, nodeId));
+        if (cluster == null && runner.coordinator() == null && followerEpoch > epoch) {
             // This follower has seen a newer epoch than ours (our log was lost): move past it.
             epoch = followerEpoch + 1;
-            durable = log.append(new LogRecord.Epoch(epoch));
+            log.appendLazy(new LogRecord.Epoch(epoch));
         }
-        if (r.record() != null) {
-            LogRecord.Register rec = r.record();
-            durable = durable.compose(v -> log.append(rec));
-        }
-        return durable.map(v -> {
-            if (r.record() != null) {
-                LOG.info("follower {} registered (id {}, {} of {})", m.address(), m.idString(), registry.size(), registry.capacity());
+        return members.change(v -> Membership.register(v, host, port, identity, epoch, System.currentTimeMillis())).map(c -> {
+            if (!c.ok()) {
+                if (c.reason() != null) monitor.refused(m, c.reason());
+                else LOG.warn("registration of {} refused: {}", m.address(), c.error());
+                return c.error();
             }
-            monitor.track(m, identity, true, nodeId);
-            if (active && registry.full() && coordinator == null) {
-                startCoordinator();
-                LOG.info("all {} followers registered", registry.capacity());
-            }
+            if (c.view() != null) LOG.info("follower {} registered (id {}; view {}, {} of capacity {})", m.address(), m.idString(),
+                    c.view().number(), c.view().memberCount(), c.view().capacity());
+            monitor.registered(m, identity, nodeId);
             return null;
         });
     }
 
     /* --- Views --- */
 
-    Registry registry() { return registry; }
+    io.vertx.core.Vertx vertx() { return vertx; }
 
-    Coordinator coordinator() { return coordinator; }
+    Coordinator coordinator() { return runner == null ? null : runner.coordinator(); }
 
     int queueDepth() { return queue == null ? 0 : queue.depth(); }
-
-    /* Views for LeaderMetrics (null until recovery is done). */
 
     LeaderMetrics metrics() { return metrics; }
 
@@ -422,76 +282,19 @@ public final class LeaderVerticle extends VerticleBase {
 
     LogStore log() { return log; }
 
-    JsonObject status() {
-        JsonObject o = new JsonObject()
-                .put("role", "leader")
-                .put("host", settings.advertise())
-                .put("port", boundPort)
-                .put("ready", ready())
-                .put("standby", !active)
-                .put("epoch", epoch)
-                .put("capacity", settings.followers())
-                .put("redundancy", Math.min(settings.redundancy(), settings.followers()))
-                .put("vnodes", settings.vnodes())
-                .put("registered", registry == null ? 0 : registry.size())
-                .put("followers", monitor == null ? new JsonArray() : monitor.statusJson(coordinator))
-                .put("pendingTransactions", coordinator == null ? 0 : coordinator.pendingTransactions())
-                .put("pendingPhase2", coordinator == null ? 0 : coordinator.pendingPhase2())
-                .put("commits", coordinator == null ? 0 : coordinator.commits())
-                .put("aborts", coordinator == null ? 0 : coordinator.aborts())
-                .put("queueDepth", queueDepth())
-                .put("logBytes", log == null ? 0 : log.logBytes())
-                .put("startedAt", startedAtMillis)
-                .put("now", System.currentTimeMillis())
-                .put("secretRequired", settings.secret() != null)
-                .put("tokenRequired", settings.clientToken() != null);
-        return o;
-    }
+    Members members() { return members; }
 
-    /**
-     * A page of keys across the cluster: every follower that is up is asked for the same page,
-     * and the answers are merged in UTF-8 byte order without duplicates (replicas overlap).
-     */
-    Future<JsonObject> keys(String prefix, String after, int limit) {
-        List<Member> ups = monitor.upMembers();
-        List<Future<JsonObject>> asks = new ArrayList<>();
-        for (Member m : ups) asks.add(client.keys(m, prefix, after, limit));
-        return Future.join(asks).transform(ar -> {
-            TreeSet<String> merged = new TreeSet<>(Keys.UTF8_ORDER);
-            boolean more = false;
-            int answered = 0;
-            for (Future<JsonObject> f : asks) {
-                if (f.failed()) continue;
-                answered++;
-                JsonArray ks = f.result().getJsonArray("keys", new JsonArray());
-                for (int i = 0; i < ks.size(); i++) merged.add(ks.getString(i));
-                more |= f.result().getValue("next") != null;
-            }
-            if (answered == 0 && !ups.isEmpty()) return Future.failedFuture("no follower answered");
-            List<String> page = new ArrayList<>(Math.min(limit, merged.size()));
-            for (String k : merged) {
-                if (page.size() == limit) {
-                    more = true;
-                    break;
-                }
-                page.add(k);
-            }
-            String next = more && !page.isEmpty() ? page.get(page.size() - 1) : null;
-            return Future.succeededFuture(new JsonObject().put("keys", new JsonArray(new ArrayList<Object>(page))).put("next", next));
-        });
-    }
+    LeaderStatus status() { return status; }
 
     /* --- Stop (SIGTERM): stop accepting, let the log drain, close --- */
 
     @Override
     public Future<?> stop() {
         stopping = true;
-        Future<Void> left = election == null ? Future.succeededFuture() : election.stop().otherwiseEmpty();
-        Future<Void> closed = left.compose(x -> server == null ? Future.succeededFuture() : server.close());
-        return closed.compose(v -> log == null ? Future.succeededFuture() : log.close())
-                .onComplete(ar -> {
-                    client.close();
-                    metrics.close();
-                });
+        Future<Void> left = office == null ? Future.succeededFuture() : office.stop();
+        return left.compose(x -> NodeBoot.stop(server, log)).onComplete(ar -> {
+            if (client != null) client.close();
+            metrics.close();
+        });
     }
 }

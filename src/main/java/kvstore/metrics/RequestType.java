@@ -12,7 +12,8 @@ public enum RequestType {
     PREPARE("prepare", 202),
     COMMIT("commit", 204),
     ABORT("abort", 204),
-    READ("read", 200);
+    READ("read", 200),
+    TXN("txn", 200);
 
     final String label;
     /** The status of a success, whose counter exists from the start. */

@@ -20,6 +20,8 @@ import java.nio.file.Path;
  * @param opTimeoutMillis   how long a client operation may wait in its key's lane
  * @param checkIntervalMillis how often the leader checks each follower
  * @param queueCapacity     client operations admitted at once before 503
+ * @param healAfterMillis   leader: evict a follower silent this long (0: never; SPEC.md section 10)
+ * @param copyRateBytes     follower: how fast a joining member copies the keys it gains (0: no limit)
  */
 public record NodeSettings(
         String role, String host, String advertise, int port, Path dataDir,
@@ -28,7 +30,7 @@ public record NodeSettings(
         String secret, String clientToken, boolean insecure, Limits limits,
         long segmentBytes, long compactMinBytes, boolean groupCommit,
         long requestTimeoutMillis, long opTimeoutMillis, long checkIntervalMillis, int queueCapacity,
-        boolean cluster, int clusterPort, String clusterMembers) {
+        boolean cluster, int clusterPort, String clusterMembers, long healAfterMillis, long copyRateBytes) {
 
     /** Like the record's, but the secret and the client token are never printed (SPEC.md section 6). */
     @Override
@@ -57,6 +59,6 @@ public record NodeSettings(
         return new NodeSettings(r, host, advertise, p, dir, followers, redundancy, vnodes, leaderHost, leaderPort, leaderExplicit,
                 secret, clientToken, insecure, limits, segmentBytes, compactMinBytes, groupCommit,
                 requestTimeoutMillis, opTimeoutMillis, checkIntervalMillis, queueCapacity,
-                cluster, clusterPort, clusterMembers);
+                cluster, clusterPort, clusterMembers, healAfterMillis, copyRateBytes);
     }
 }

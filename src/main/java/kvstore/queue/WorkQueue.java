@@ -9,7 +9,8 @@ import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageConsumerOptions;
 import kvstore.core.Errors;
-import kvstore.core.Op;
+import kvstore.core.tpc.Answer;
+import kvstore.core.tpc.ClientOp;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -17,8 +18,8 @@ import java.util.function.BiConsumer;
 
 /**
  * The work queue of the seed's design, on the Vert.x event bus: the HTTP layer puts each client
- * operation on the queue; the leader's coordinator takes it, runs it in its key's lane (per-key
- * order lives in the coordinator) and replies through the queue.
+ * operation ({@link ClientOp}) on the queue; the leader's coordinator takes it, runs it in its
+ * keys' lanes (per-key order lives in the coordinator) and answers through the queue.
  *
  * <p>It is bounded: at most {@code capacity} operations are admitted at once; beyond that the
  * sender gets 503 {@code error: unable to process request} straight away, instead of the queue
@@ -29,17 +30,10 @@ import java.util.function.BiConsumer;
  */
 public final class WorkQueue {
 
-    /** One client operation. */
-    public record Job(Op op, String key, String value) {}
+    private static final Answer OVERLOADED = Answer.error(503, Errors.UNABLE);
 
-    /** Its answer: status, an error body, or the value bytes of a 200. */
-    public record Done(int status, String body, byte[] value) {}
-
-    private static final Done OVERLOADED = new Done(503, Errors.UNABLE, null);
-    private static final Done TIMED_OUT = new Done(500, Errors.UNABLE, null);
-
-    private final Map<Long, Message<Job>> admitted = new HashMap<>();
-    private final MessageConsumer<Job> consumer;
+    private final Map<Long, Message<ClientOp>> admitted = new HashMap<>();
+    private final MessageConsumer<ClientOp> consumer;
     private final int capacity;
     private long nextId = 1;
     private long rejected;
@@ -48,11 +42,11 @@ public final class WorkQueue {
      * Starts taking jobs from {@code address}. {@code runner} gets each admitted job with its id;
      * the owner answers it later with {@link #complete}. Call on the owner's event loop.
      */
-    public WorkQueue(Vertx vertx, String address, int capacity, BiConsumer<Long, Job> runner) {
+    public WorkQueue(Vertx vertx, String address, int capacity, BiConsumer<Long, ClientOp> runner) {
         registerCodecs(vertx);
         this.capacity = capacity;
         this.consumer = vertx.eventBus().consumer(new MessageConsumerOptions().setAddress(address).setLocalOnly(true),
-                (Message<Job> msg) -> {
+                (Message<ClientOp> msg) -> {
                     if (admitted.size() >= capacity) {
                         rejected++;
                         msg.reply(OVERLOADED);
@@ -64,24 +58,14 @@ public final class WorkQueue {
                 });
     }
 
-    public void complete(long id, Done done) {
-        Message<Job> msg = admitted.remove(id);
-        if (msg != null) msg.reply(done);
-    }
-
-    /** Answers every admitted operation at once (the leader stepped down). */
-    public void failAll(Done done) {
-        for (Message<Job> msg : admitted.values()) msg.reply(done);
-        admitted.clear();
+    public void complete(long id, Answer answer) {
+        Message<ClientOp> msg = admitted.remove(id);
+        if (msg != null) msg.reply(answer);
     }
 
     /** Operations admitted and not yet answered. */
     public int depth() {
         return admitted.size();
-    }
-
-    public int capacity() {
-        return capacity;
     }
 
     public long rejected() {
@@ -92,12 +76,17 @@ public final class WorkQueue {
         return consumer.unregister();
     }
 
-    /** Sends a job and waits for its answer; a lost answer becomes 500 after the timeout. */
-    public static Future<Done> submit(Vertx vertx, String address, Job job, long timeoutMillis) {
+    /**
+     * Sends an operation and waits for its answer. The coordinator answers every operation
+     * before its own deadline; this timeout is a backstop set well after it, and if it ever
+     * fires the outcome is unknown: the answer is {@link Answer#CLOSE} (no answer), never an
+     * error status (PROTOCOL.md, "Deadlines").
+     */
+    public static Future<Answer> submit(Vertx vertx, String address, ClientOp op, long timeoutMillis) {
         registerCodecs(vertx);
-        return vertx.eventBus().<Done>request(address, job, new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true))
+        return vertx.eventBus().<Answer>request(address, op, new DeliveryOptions().setSendTimeout(timeoutMillis).setLocalOnly(true))
                 .map(Message::body)
-                .otherwise(TIMED_OUT);
+                .otherwise(Answer.CLOSE);
     }
 
     public static String address(int port) {
@@ -110,8 +99,13 @@ public final class WorkQueue {
 
     private static void registerCodecs(Vertx vertx) {
         if (REGISTERED.putIfAbsent(vertx, Boolean.TRUE) != null) return;
-        vertx.eventBus().registerDefaultCodec(Job.class, new LocalCodec<>("kvstore.job"));
-        vertx.eventBus().registerDefaultCodec(Done.class, new LocalCodec<>("kvstore.done"));
+        for (Class<?> op : ClientOp.class.getPermittedSubclasses()) registerCodec(vertx, op);
+        vertx.eventBus().registerDefaultCodec(Answer.class, new LocalCodec<>("kvstore.answer"));
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void registerCodec(Vertx vertx, Class<?> type) {
+        vertx.eventBus().registerDefaultCodec((Class) type, new LocalCodec<>("kvstore." + type.getSimpleName()));
     }
 
     private record LocalCodec<T>(String name) implements MessageCodec<T, T> {

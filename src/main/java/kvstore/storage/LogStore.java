@@ -122,6 +122,12 @@ public final class LogStore {
         return p.future();
     }
 
+    /** Appends records in order; the future completes once all of them are durable (one fsync, usually). */
+    public Future<Void> append(List<LogRecord> records) {
+        for (int i = 0; i < records.size() - 1; i++) appendLazy(records.get(i));
+        return records.isEmpty() ? barrier() : append(records.get(records.size() - 1));
+    }
+
     /** Appends a record nobody waits for (it becomes durable with the next fsync). */
     public void appendLazy(LogRecord r) {
         enqueue(LogCodec.encode(r), null);
@@ -309,12 +315,6 @@ public final class LogStore {
 
     public long compactions() { return compactions; }
 
+    /** Records waiting for the running write and fsync to finish (a gauge of how busy the disk is). */
     public int queued() { return queue.size(); }
-
-    /** Encodes records into one byte array, for tests and tools that write logs directly. */
-    public static byte[] encodeAll(List<LogRecord> records) {
-        Bytes b = new Bytes(256);
-        for (LogRecord r : records) LogCodec.encode(r, b);
-        return b.toArray();
-    }
 }

@@ -1,7 +1,7 @@
 package kvstore.storage;
 
 import kvstore.core.LeaderLog;
-import kvstore.core.Op;
+import kvstore.core.Write;
 import kvstore.core.TxId;
 import kvstore.core.log.Bytes;
 import kvstore.core.log.FileHeader;
@@ -146,8 +146,8 @@ class RecoveryGarbageTest {
             if (role == FileHeader.LEADER) {
                 out.add(switch (rnd.nextInt(5)) {
                     case 0 -> new LogRecord.Epoch(epoch);
-                    case 1 -> new LogRecord.Register("127.0.0.1", 20000 + rnd.nextInt(3), "f" + rnd.nextInt(3));
-                    case 2 -> new LogRecord.Decision(fresh, key, List.of(rnd.nextLong(), rnd.nextLong()));
+                    case 1 -> new LogRecord.HighVersion(rnd.nextInt(1000));
+                    case 2 -> new LogRecord.Decision(fresh, seq, List.of(key), List.of(rnd.nextLong(), rnd.nextLong()));
                     case 3 -> new LogRecord.End(wild ? fresh : new TxId(epoch, 1 + rnd.nextInt((int) seq)));
                     default -> new LogRecord.Abort(fresh);
                 });
@@ -156,19 +156,20 @@ class RecoveryGarbageTest {
             byte[] v = ("v" + rnd.nextInt(100)).getBytes(StandardCharsets.UTF_8);
             int pick = rnd.nextInt(snapshot ? 6 : 4);
             if (wild) {
-                out.add(rnd.nextBoolean() ? new LogRecord.Commit(fresh) : new LogRecord.Prepare(fresh, epoch, "k0", Op.PUT, v, 1L));
+                out.add(rnd.nextBoolean() ? new LogRecord.Commit(fresh, seq) : new LogRecord.Prepare(fresh, epoch, 1L, null, List.of(Write.put("k0", new String(v, StandardCharsets.UTF_8)))));
             } else if (pick == 0) {
                 out.add(new LogRecord.Epoch(epoch));
             } else if (pick == 1 || open.isEmpty()) {
                 if (open.containsValue(key)) continue;
-                out.add(new LogRecord.Prepare(fresh, epoch, key, rnd.nextBoolean() ? Op.PUT : Op.DELETE, v, 1_700_000_000_000L));
+                out.add(new LogRecord.Prepare(fresh, epoch, 1_700_000_000_000L, null,
+                        List.of(rnd.nextBoolean() ? Write.put(key, new String(v, StandardCharsets.UTF_8)) : Write.delete(key))));
                 open.put(fresh, key);
             } else if (pick == 2 || pick == 3) {
                 TxId tx = open.keySet().iterator().next();
                 open.remove(tx);
-                out.add(pick == 2 ? new LogRecord.Commit(tx) : new LogRecord.Abort(tx));
+                out.add(pick == 2 ? new LogRecord.Commit(tx, seq) : new LogRecord.Abort(tx));
             } else if (pick == 4) {
-                if (!open.containsValue(key)) out.add(new LogRecord.Data(key, v));
+                if (!open.containsValue(key)) out.add(new LogRecord.Data(key, seq, v));
             } else {
                 out.add(new LogRecord.Decided(new TxId(epoch, 100 + i), rnd.nextBoolean()));
             }

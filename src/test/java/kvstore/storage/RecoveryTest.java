@@ -1,7 +1,7 @@
 package kvstore.storage;
 
 import kvstore.core.LeaderLog;
-import kvstore.core.Op;
+import kvstore.core.Write;
 import kvstore.core.TxId;
 import kvstore.core.log.Bytes;
 import kvstore.core.log.FileHeader;
@@ -49,8 +49,8 @@ class RecoveryTest {
         List<LogRecord> out = new ArrayList<>();
         for (int i = from; i < to; i++) {
             TxId tx = new TxId(1, i);
-            out.add(new LogRecord.Prepare(tx, 1, "k" + i, Op.PUT, ("v" + i).getBytes(StandardCharsets.UTF_8), 0));
-            out.add(new LogRecord.Commit(tx));
+            out.add(new LogRecord.Prepare(tx, 1, 0, null, List.of(Write.put("k" + i, "v" + i))));
+            out.add(new LogRecord.Commit(tx, i + 1));
         }
         return out;
     }
@@ -84,7 +84,7 @@ class RecoveryTest {
     @Test
     void replayRebuildsCommittedDataAndPreparedTransactions() throws Exception {
         List<LogRecord> recs = new ArrayList<>(committedPuts(0, 10));
-        recs.add(new LogRecord.Prepare(new TxId(1, 99), 1, "held", Op.PUT, "x".getBytes(), 0));
+        recs.add(new LogRecord.Prepare(new TxId(1, 99), 1, 0, null, List.of(Write.put("held", "x"))));
         Files.write(LogFiles.segment(dir, 1), segment(1, FileHeader.FOLLOWER, ID, recs));
         Participant p = new Participant();
         Recovery.Result r = Recovery.recover(dir, FileHeader.FOLLOWER, p);
@@ -92,14 +92,14 @@ class RecoveryTest {
         assertEquals(recs.size(), r.records());
         assertEquals(10, p.keyCount());
         assertEquals(1, p.preparedByLeaders().size());
-        assertEquals(Participant.ReadResult.PENDING, p.read("held", true));
+        assertEquals(Participant.ReadResult.PENDING, p.read("held", true).result());
     }
 
     /** A crash can stop a write anywhere in the last record: every such tail is cut, the rest kept. */
     @Test
     void aTornTailIsCutAtEveryPossibleByte() throws Exception {
         byte[] good = segment(1, FileHeader.FOLLOWER, ID, committedPuts(0, 5));
-        byte[] last = LogCodec.encode(new LogRecord.Prepare(new TxId(1, 50), 1, "torn", Op.PUT, "zz".getBytes(), 0));
+        byte[] last = LogCodec.encode(new LogRecord.Prepare(new TxId(1, 50), 1, 0, null, List.of(Write.put("torn", "zz"))));
         for (int cut = 1; cut < last.length; cut++) {
             Path d = dir.resolve("cut" + cut);
             Files.createDirectories(d);
@@ -120,7 +120,7 @@ class RecoveryTest {
     @Test
     void aBadLastRecordWithNothingAfterItIsATornTail() throws Exception {
         byte[] good = segment(1, FileHeader.FOLLOWER, ID, committedPuts(0, 3));
-        byte[] last = LogCodec.encode(new LogRecord.Commit(new TxId(1, 77)));
+        byte[] last = LogCodec.encode(new LogRecord.Commit(new TxId(1, 77), 77));
         last[last.length - 1] ^= 1;
         byte[] file = new byte[good.length + last.length + 100]; // plus zeros, as a torn page leaves
         System.arraycopy(good, 0, file, 0, good.length);
@@ -214,7 +214,7 @@ class RecoveryTest {
 
     @Test
     void aCommitWithoutItsPrepareIsCorruption() throws Exception {
-        Files.write(LogFiles.segment(dir, 1), segment(1, FileHeader.FOLLOWER, ID, List.of(new LogRecord.Commit(new TxId(1, 1)),
+        Files.write(LogFiles.segment(dir, 1), segment(1, FileHeader.FOLLOWER, ID, List.of(new LogRecord.Commit(new TxId(1, 1), 1),
                 new LogRecord.Epoch(1))));
         CorruptLogException e = assertThrows(CorruptLogException.class, () -> Recovery.recover(dir, FileHeader.FOLLOWER, new Participant()));
         assertTrue(e.getMessage().contains("never prepared"), e.getMessage());

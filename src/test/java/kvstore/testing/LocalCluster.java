@@ -66,7 +66,7 @@ public final class LocalCluster implements AutoCloseable {
     private NodeSettings settings(String role, int port, Path dir) {
         return new NodeSettings(role, "127.0.0.1", "127.0.0.1", port, dir, followers, redundancy, 1,
                 "127.0.0.1", leaderPort, true, secret, null, false, Limits.DEFAULTS, 1 << 20, 2 << 20, true,
-                2_000, 5_000, 200, queueCapacity, false, 5701, null);
+                2_000, 5_000, 200, queueCapacity, false, 5701, null, 0, 0);
     }
 
     /** Starts everything and waits until the leader says it is ready. */

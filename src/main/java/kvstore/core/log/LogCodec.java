@@ -1,6 +1,6 @@
 package kvstore.core.log;
 
-import kvstore.core.Op;
+import kvstore.core.Write;
 import kvstore.core.TxId;
 
 import java.nio.ByteBuffer;
@@ -16,7 +16,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * file header (starts every segment and snapshot)
  *   magic     8 bytes  "KVSTORE\n"
- *   version   u16      1
+ *   version   u16      2
  *   kind      u8       1 = log segment, 2 = snapshot
  *   role      u8       1 = leader, 2 = follower
  *   sequence  u64      segment number; for a snapshot, the last segment it covers
@@ -30,19 +30,31 @@ import java.util.zip.CRC32C;
  *   type      u8       see below
  *   payload   length - 1 bytes
  *
- * payloads (str = u32 length + UTF-8 bytes; bytes = u32 length + bytes; tx = u64 epoch + u64 seq)
- *   1 PREPARE   tx, u64 epoch, u8 op (1 PUT, 2 DELETE), str key, bytes value (empty for DELETE), u64 sinceMillis
- *   2 COMMIT    tx
+ * payloads (str = u32 length + UTF-8 bytes; bytes = u32 length + bytes; opt = u8 0 (absent) or
+ * 1 then bytes; tx = u64 epoch + u64 seq; v = u64 version)
+ *   1 PREPARE   tx, u64 epoch, u64 sinceMillis, str rid ("": none), u16 n, n x write
+ *               write = u8 kind (1 PUT, 2 DELETE, 3 CHECK), u8 blind, str key, opt value, i64 ifVersion (-1: none)
+ *   2 COMMIT    tx, v
  *   3 ABORT     tx
  *   4 EPOCH     u64 epoch
- *   5 DECISION  tx, str key, u16 n, n x u64 replica ring id
+ *   5 DECISION  tx, v, u16 n, n x str key, u16 m, m x u64 replica ring id
  *   6 END       tx
- *   7 REGISTER  str host, u32 port, str identity ("" when registered by hand)
- *   8 DATA      str key, bytes value
+ *   7 VIEW      u64 number, u64 epoch, u16 redundancy, u16 vnodes, u16 capacity, u64 copyRound,
+ *               u8 flags (1 settled, 2 formed),
+ *               u16 n, n x (str host, u32 port)                                   base
+ *               u16 n, n x (str host, u32 port, str identity, u8 draining, u64 since)  members
+ *               u16 n, n x u64 id                                                 gone
+ *               u16 n, n x u64 id                                                 current
+ *               u16 n, n x (str host, u32 port, u64 sinceMillis, u8 rejoin)      evicted
+ *   8 DATA      str key, v, opt value (absent: a deleted key)
  *   9 DECIDED   tx, u8 committed
  *  10 HAND      str key
  *  11 SNAPEND   u64 number of records before this one
  *  12 OUTCOMES  u64 epoch, bytes committed, bytes aborted (java.util.BitSet.toByteArray of tx seqs)
+ *  13 COPY      u32 n, n x (str key, v, opt value)
+ *  14 COPIED    u64 round
+ *  15 RID       str rid, u64 fingerprint, u16 status, v, str body, u64 atMillis
+ *  16 HIGHVER   v
  * </pre>
  *
  * Decoding never throws on bad input: it answers {@link Decoded.Bad} or
@@ -52,14 +64,15 @@ public final class LogCodec {
     private LogCodec() {}
 
     public static final byte[] MAGIC = "KVSTORE\n".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final int RECORD_HEADER_BYTES = 8;
     /** Large enough for any record at any sane key/value limit; a longer length field is damage. */
     public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
     private static final int MAX_IDENTITY_BYTES = 256;
 
     static final int PREPARE = 1, COMMIT = 2, ABORT = 3, EPOCH = 4, DECISION = 5, END = 6,
-            REGISTER = 7, DATA = 8, DECIDED = 9, HAND = 10, SNAPEND = 11, OUTCOMES = 12;
+            VIEW = 7, DATA = 8, DECIDED = 9, HAND = 10, SNAPEND = 11, OUTCOMES = 12, COPY = 13, COPIED = 14,
+            RID = 15, HIGHVER = 16, LAST_TYPE = 16;
 
     /* --- Header --- */
 
@@ -118,23 +131,32 @@ public final class LogCodec {
         out.putInt(0).putInt(0);
         int typeAt = out.length();
         if (r instanceof LogRecord.Prepare p) {
-            out.put(PREPARE).tx(p.tx()).putLong(p.epoch()).put(p.op() == Op.PUT ? 1 : 2)
-                    .str(p.key()).bytes(p.value() == null ? new byte[0] : p.value()).putLong(p.sinceMillis());
+            out.put(PREPARE).tx(p.tx()).putLong(p.epoch()).putLong(p.sinceMillis()).str(p.rid() == null ? "" : p.rid())
+                    .putShort(p.writes().size());
+            for (Write w : p.writes()) {
+                out.put(w.kind().ordinal() + 1).put(w.blind() ? 1 : 0).str(w.key());
+                opt(out, w.value() == null ? null : w.value().getBytes(StandardCharsets.UTF_8));
+                out.putLong(w.ifVersion());
+            }
         } else if (r instanceof LogRecord.Commit c) {
-            out.put(COMMIT).tx(c.tx());
+            out.put(COMMIT).tx(c.tx()).putLong(c.version());
         } else if (r instanceof LogRecord.Abort a) {
             out.put(ABORT).tx(a.tx());
         } else if (r instanceof LogRecord.Epoch e) {
             out.put(EPOCH).putLong(e.epoch());
         } else if (r instanceof LogRecord.Decision d) {
-            out.put(DECISION).tx(d.tx()).str(d.key()).putShort(d.replicaIds().size());
+            out.put(DECISION).tx(d.tx()).putLong(d.version()).putShort(d.keys().size());
+            for (String k : d.keys()) out.str(k);
+            out.putShort(d.replicaIds().size());
             for (long id : d.replicaIds()) out.putLong(id);
         } else if (r instanceof LogRecord.End e) {
             out.put(END).tx(e.tx());
-        } else if (r instanceof LogRecord.Register g) {
-            out.put(REGISTER).str(g.host()).putInt(g.port()).str(g.identity() == null ? "" : g.identity());
+        } else if (r instanceof LogRecord.ViewRecord v) {
+            out.put(VIEW);
+            ViewCodec.encode(v.view(), out);
         } else if (r instanceof LogRecord.Data d) {
-            out.put(DATA).str(d.key()).bytes(d.value());
+            out.put(DATA);
+            data(out, d);
         } else if (r instanceof LogRecord.Decided d) {
             out.put(DECIDED).tx(d.tx()).put(d.committed() ? 1 : 0);
         } else if (r instanceof LogRecord.Hand h) {
@@ -143,6 +165,16 @@ public final class LogCodec {
             out.put(SNAPEND).putLong(s.records());
         } else if (r instanceof LogRecord.Outcomes o) {
             out.put(OUTCOMES).putLong(o.epoch()).bytes(o.committed()).bytes(o.aborted());
+        } else if (r instanceof LogRecord.Copy c) {
+            out.put(COPY).putInt(c.entries().size());
+            for (LogRecord.Data d : c.entries()) data(out, d);
+        } else if (r instanceof LogRecord.Copied c) {
+            out.put(COPIED).putLong(c.round());
+        } else if (r instanceof LogRecord.Rid d) {
+            out.put(RID).str(d.rid()).putLong(d.fingerprint()).putShort(d.status()).putLong(d.version())
+                    .str(d.body() == null ? "" : d.body()).putLong(d.atMillis());
+        } else if (r instanceof LogRecord.HighVersion h) {
+            out.put(HIGHVER).putLong(h.version());
         } else {
             throw new IllegalStateException("unknown record " + r);
         }
@@ -190,7 +222,7 @@ public final class LogCodec {
             int len = getInt(buf, p);
             if (len < 1 || len > MAX_RECORD_BYTES || (long) p + RECORD_HEADER_BYTES + len > limit) continue;
             int type = buf[p + RECORD_HEADER_BYTES] & 0xFF;
-            if (type < PREPARE || type > OUTCOMES) continue;
+            if (type < PREPARE || type > LAST_TYPE) continue;
             try {
                 payload(ByteBuffer.wrap(buf, p + RECORD_HEADER_BYTES, len));
             } catch (RuntimeException e) {
@@ -209,33 +241,40 @@ public final class LogCodec {
             case PREPARE -> {
                 TxId tx = tx(b);
                 long epoch = b.getLong();
-                int op = b.get();
-                if (op != 1 && op != 2) throw new IllegalArgumentException("bad op " + op);
-                String key = str(b);
-                byte[] value = bytes(b);
                 long since = b.getLong();
-                yield new LogRecord.Prepare(tx, epoch, key, op == 1 ? Op.PUT : Op.DELETE,
-                        op == 1 ? value : null, since);
+                String rid = str(b);
+                int n = b.getShort() & 0xFFFF;
+                List<Write> writes = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    int kind = b.get() & 0xFF;
+                    if (kind < 1 || kind > 3) throw new IllegalArgumentException("bad write kind " + kind);
+                    int blind = b.get();
+                    if (blind != 0 && blind != 1) throw new IllegalArgumentException("bad flag " + blind);
+                    String key = str(b);
+                    byte[] value = opt(b);
+                    long ifVersion = b.getLong();
+                    writes.add(new Write(Write.Kind.values()[kind - 1], key,
+                            value == null ? null : new String(value, StandardCharsets.UTF_8), ifVersion, blind == 1));
+                }
+                yield new LogRecord.Prepare(tx, epoch, since, rid.isEmpty() ? null : rid, writes);
             }
-            case COMMIT -> new LogRecord.Commit(tx(b));
+            case COMMIT -> new LogRecord.Commit(tx(b), b.getLong());
             case ABORT -> new LogRecord.Abort(tx(b));
             case EPOCH -> new LogRecord.Epoch(b.getLong());
             case DECISION -> {
                 TxId tx = tx(b);
-                String key = str(b);
+                long version = b.getLong();
                 int n = b.getShort() & 0xFFFF;
-                List<Long> ids = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) ids.add(b.getLong());
-                yield new LogRecord.Decision(tx, key, List.copyOf(ids));
+                List<String> keys = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) keys.add(str(b));
+                int m = b.getShort() & 0xFFFF;
+                List<Long> ids = new ArrayList<>(m);
+                for (int i = 0; i < m; i++) ids.add(b.getLong());
+                yield new LogRecord.Decision(tx, version, keys, ids);
             }
             case END -> new LogRecord.End(tx(b));
-            case REGISTER -> {
-                String host = str(b);
-                int port = b.getInt();
-                String id = str(b);
-                yield new LogRecord.Register(host, port, id.isEmpty() ? null : id);
-            }
-            case DATA -> new LogRecord.Data(str(b), bytes(b));
+            case VIEW -> new LogRecord.ViewRecord(ViewCodec.decode(b));
+            case DATA -> data(b);
             case DECIDED -> {
                 TxId tx = tx(b);
                 int c = b.get();
@@ -245,21 +284,54 @@ public final class LogCodec {
             case HAND -> new LogRecord.Hand(str(b));
             case SNAPEND -> new LogRecord.SnapshotEnd(b.getLong());
             case OUTCOMES -> new LogRecord.Outcomes(b.getLong(), bytes(b), bytes(b));
+            case COPY -> {
+                int n = b.getInt();
+                if (n < 0 || n > b.remaining()) throw new IllegalArgumentException("bad count " + n);
+                List<LogRecord.Data> entries = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) entries.add(data(b));
+                yield new LogRecord.Copy(entries);
+            }
+            case COPIED -> new LogRecord.Copied(b.getLong());
+            case RID -> new LogRecord.Rid(str(b), b.getLong(), b.getShort() & 0xFFFF, b.getLong(), str(b), b.getLong());
+            case HIGHVER -> new LogRecord.HighVersion(b.getLong());
             default -> throw new IllegalArgumentException("unknown record type " + type);
         };
         if (b.hasRemaining()) throw new IllegalArgumentException(b.remaining() + " stray bytes");
         return r;
     }
 
+    private static void data(Bytes out, LogRecord.Data d) {
+        out.str(d.key()).putLong(d.version());
+        opt(out, d.value());
+    }
+
+    private static LogRecord.Data data(ByteBuffer b) {
+        String key = str(b);
+        long version = b.getLong();
+        return new LogRecord.Data(key, version, opt(b));
+    }
+
+    static void opt(Bytes out, byte[] v) {
+        if (v == null) out.put(0);
+        else out.put(1).bytes(v);
+    }
+
+    static byte[] opt(ByteBuffer b) {
+        int present = b.get();
+        if (present == 0) return null;
+        if (present != 1) throw new IllegalArgumentException("bad flag " + present);
+        return bytes(b);
+    }
+
     private static TxId tx(ByteBuffer b) {
         return new TxId(b.getLong(), b.getLong());
     }
 
-    private static String str(ByteBuffer b) {
+    static String str(ByteBuffer b) {
         return new String(bytes(b), StandardCharsets.UTF_8);
     }
 
-    private static byte[] bytes(ByteBuffer b) {
+    static byte[] bytes(ByteBuffer b) {
         int n = b.getInt();
         if (n < 0 || n > b.remaining()) throw new IllegalArgumentException("bad length " + n);
         byte[] out = new byte[n];

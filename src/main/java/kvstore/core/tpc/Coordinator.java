@@ -2,211 +2,132 @@ package kvstore.core.tpc;
 
 import kvstore.core.Errors;
 import kvstore.core.Member;
-import kvstore.core.Op;
-import kvstore.core.Ring;
 import kvstore.core.TxId;
+import kvstore.core.Write;
 import kvstore.core.log.LogRecord;
+import kvstore.core.view.Placement;
+import kvstore.core.view.View;
+import kvstore.core.view.ViewMember;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The leader's side of two-phase commit with presumed abort (PROTOCOL.md, "Write path" and
- * "Read path"), as a state machine with no I/O, no clock and no threads. Events come in as method
- * calls with the time as a parameter; what to do comes out as {@link Effect}s the shell drains
- * with {@link #drainEffects()} and runs in order.
+ * The leader's side of the protocol (PROTOCOL.md, "Write path", "Read path", "Deadlines",
+ * "Versions"), as a state machine with no I/O, no clock and no threads. Events come in as
+ * method calls with the time as a parameter; what to do comes out as {@link Effect}s that the
+ * {@link EffectRunner} drains and runs in order.
  *
- * <h2>Lanes: one operation per key at a time</h2>
- * Each key with activity has a {@link Lane}: a FIFO of waiting operations. Reads of a key may run
- * together; a write runs alone, and only once every replica has acknowledged phase 2 of the
- * key's previous write (so a follower never sees a prepare for a key still held by our own
- * earlier transaction). Different keys never wait for each other.
- *
- * <h2>Writes</h2>
- * Prepare goes to every replica at once. The outcome is decided as soon as it is known: the
- * first replica in placement order that did not vote yes gives the abort reason; if all voted
- * yes the decision is appended, and once it is durable the client gets 201 and phase 2 runs off
- * the client's path, retried with capped exponential backoff until each replica acknowledges.
- * A replica that could not be reached may still have prepared, so it gets an abort too.
- *
- * <h2>Reads</h2>
- * A read goes to the first replica, in placement order, that is up and has acknowledged every
- * decided write of the key. If none has, it waits for an acknowledgement.
+ * <p>It is the hub of a few parts, each with one job: {@link Lanes} (per-key order),
+ * {@link Reads}, {@link Writes} (two-phase commit and phase 2), {@link TxnPlan} (what a
+ * transaction does once it has read), {@link Inherited} (transactions of earlier epochs) and
+ * {@link Rids} (retries that apply once). The coordinator admits client operations, owns
+ * their deadlines and answers, and knows the membership ({@link Placement}), who is up, and
+ * the highest version given.
  *
  * <h2>Invariants</h2>
- * Never a 500 after a commit decision; never phase 2 before the decision is durable; at most one
- * unsettled write per key at a time, except for transactions inherited from an earlier epoch.
+ * Never an error answer after a commit decision (the answer is the commit, or, past the
+ * deadline, no answer at all); never phase 2 before the decision is durable; at most one
+ * unsettled write per key at a time, except for transactions inherited from an earlier epoch;
+ * a version above every version any replica of the keys holds.
  */
-public final class Coordinator {
+public final class Coordinator implements Lanes.Ready {
 
     /**
-     * @param replyAfterFirstAck  cluster mode: answer 201 only once a replica holds the commit, so a
+     * @param opTimeoutMillis     a client operation's deadline, from admission to answer
+     * @param prepareTimeoutMillis how long a replica may take to vote (a paused one costs its keys no more)
+     * @param readAttemptMillis   how long one replica may take to answer a read before the next is asked
+     * @param replyAfterFirstAck  cluster mode: answer a commit only once a replica holds it, so a
      *                            standby that takes over finds every acknowledged decision
-     * @param resolveHeldByQuery  cluster mode: an inherited prepared transaction is committed if any
-     *                            replica committed it and aborted only once every replica answered
-     *                            that none did; otherwise (one leader, its own log the whole truth)
-     *                            it is aborted unless our log holds its decision (presumed abort)
+     * @param resolveHeldByQuery  cluster mode: resolve inherited transactions by asking the replicas
+     * @param wallOffsetMillis    wall-clock time minus the {@code now} the shell passes (for rid records)
      */
-    public record Settings(long opTimeoutMillis, int maxPendingPhase2, long retryBaseMillis,
-                           long retryCapMillis, boolean replyAfterFirstAck, boolean resolveHeldByQuery) {
+    public record Settings(long opTimeoutMillis, long prepareTimeoutMillis, long readAttemptMillis, long phase2TimeoutMillis,
+                           int maxPendingPhase2, long retryBaseMillis, long retryCapMillis,
+                           boolean replyAfterFirstAck, boolean resolveHeldByQuery, long wallOffsetMillis) {
         public static Settings defaults() {
-            return new Settings(10_000, 100_000, 25, 1_000, false, false);
+            return new Settings(5_000, 1_500, 750, 3_000, 100_000, 25, 1_000, false, false, 0);
         }
 
         public static Settings cluster() {
-            return new Settings(10_000, 100_000, 25, 1_000, true, true);
+            return new Settings(5_000, 1_500, 750, 3_000, 100_000, 25, 1_000, true, true, 0);
         }
     }
 
-    /** How a replica answered phase 1. UNKNOWN: no answer (it may have prepared). */
     public enum VoteKind { YES, NO, UNKNOWN, STALE }
+
+    /** A replica's phase-1 answer: its kind, its error body for a no, the highest version it holds of the keys. */
+    public record Vote(VoteKind kind, String reason, long version) {}
 
     /** How a replica answered phase 2. REFUSED: it says it never prepared the tx. */
     public enum Phase2Result { ACK, RETRY, REFUSED, STALE }
 
-    /** How a replica answered a read. ELSEWHERE: pending, unreachable or refused; try another. */
-    public enum ReadResult { VALUE, NO_KEY, ELSEWHERE }
+    /** ELSEWHERE: pending, not current there, unreachable or refused: try another replica. */
+    public enum ReadResult { VALUE, NO_KEY, ELSEWHERE, STALE }
 
-    /** A prepared transaction a follower reports holding (from an earlier epoch). */
-    public record Held(TxId tx, String key) {}
+    public record ReadReply(ReadResult result, byte[] value, long version) {}
 
     /** A replica's answer to "what became of tx?". UNREACHABLE: no answer, ask again. */
     public enum Outcome { COMMITTED, ABORTED, PREPARED, UNKNOWN, UNREACHABLE }
 
-    private enum TxState { PREPARING, DECIDING, COMMITTED, RESOLVING, ABORTING, ABORTED }
+    public record OutcomeReply(Outcome outcome, long version) {}
 
-    /** One replica's part in one transaction. */
-    private static final class Slot {
-        final Member member;
-        VoteKind vote;          // null while phase 1 is outstanding
-        String reason;
-        boolean phase2Pending;  // phase 2 not yet acknowledged
-        boolean sending;        // a phase-2 message is in flight or scheduled
-        int attempts;
+    /** A replica's answer about a rid: known (with its outcome), held prepared (ask again), unknown. */
+    public enum RidState { KNOWN, PENDING, UNKNOWN, UNREACHABLE }
 
-        Slot(Member member) { this.member = member; }
-    }
+    public record RidReply(RidState state, RidMemory.Outcome outcome) {}
 
-    private static final class Tx {
-        final TxId id;
-        final String key;
-        final long reqId;       // -1 for transactions inherited from an earlier epoch
-        final List<Slot> slots = new ArrayList<>(3);
-        TxState state;
-        boolean replied;
-        Map<Long, Outcome> answers; // RESOLVING: what each replica said
+    /** A prepared transaction a follower reports holding. */
+    public record Held(TxId tx, List<String> keys, String rid) {}
 
-        Tx(TxId id, String key, long reqId, TxState state) {
-            this.id = id;
-            this.key = key;
-            this.reqId = reqId;
-            this.state = state;
-        }
+    private static final int PHASE2_PER_TICK = 4_096;
 
-        Slot slot(long followerId) {
-            for (Slot s : slots) if (s.member.id() == followerId) return s;
-            return null;
-        }
-
-        boolean committed() { return state == TxState.COMMITTED; }
-
-        /** The replica might hold the key prepared by this tx, or has not yet applied its commit. */
-        boolean unsettledAt(long followerId) {
-            Slot s = slot(followerId);
-            return s != null && unsettled(s);
-        }
-
-        boolean unsettled(Slot s) {
-            if (s.phase2Pending) return true;
-            return s.vote == null && state != TxState.COMMITTED; // an abort waits for late votes
-        }
-
-        boolean settled() {
-            if (state == TxState.PREPARING || state == TxState.DECIDING || state == TxState.RESOLVING) return false;
-            for (Slot s : slots) if (unsettled(s)) return false;
-            return true;
-        }
-    }
-
-    private static final class PendingOp {
-        final long reqId;
-        final Op op;
-        final String key;
-        final String value;
-        final long deadline;
-        List<Member> replicas;   // reads: where to try, in order
-        int next;                // reads: index of the next replica to try
-        boolean inFlight;        // reads: a SendRead is outstanding
-        boolean parked;          // reads: waiting for an acknowledgement or a follower to come up
-
-        PendingOp(long reqId, Op op, String key, String value, long deadline) {
-            this.reqId = reqId;
-            this.op = op;
-            this.key = key;
-            this.value = value;
-            this.deadline = deadline;
-        }
-    }
-
-    private static final class Lane {
-        final String key;
-        final ArrayDeque<PendingOp> waiting = new ArrayDeque<>(2);
-        final List<PendingOp> reads = new ArrayList<>(2);
-        final List<Tx> unsettled = new ArrayList<>(1);
-        Tx activeWrite;
-
-        Lane(String key) { this.key = key; }
-
-        boolean unsettledAt(long followerId) {
-            for (Tx tx : unsettled) if (tx.unsettledAt(followerId)) return true;
-            return false;
-        }
-
-        boolean idle() {
-            return waiting.isEmpty() && reads.isEmpty() && unsettled.isEmpty() && activeWrite == null;
-        }
-    }
-
-    private final Ring ring;
-    private final long epoch;
     private final Settings settings;
+    private final long epoch;
     private long nextSeq = 1;
-    private final Map<String, Lane> lanes = new HashMap<>();
-    private final Map<TxId, Tx> txs = new HashMap<>();
-    private final Map<Long, PendingOp> reads = new HashMap<>();
+    private Placement placement;
+    private final Map<Long, Member> known = new HashMap<>();
     private final Map<Long, Boolean> up = new HashMap<>();
-    private final Set<TxId> inheritedCommits = new HashSet<>();
-    private final Set<TxId> inheritedAborts = new HashSet<>();
+    private final Lanes lanes = new Lanes(this);
+    private final Reads reads = new Reads(this);
+    private final Writes writes = new Writes(this);
+    private final Inherited inherited = new Inherited(this);
+    private final Rids rids;
+    private final Map<TxId, Transaction> txs = new HashMap<>();
+    private final Map<Long, Job> jobs = new LinkedHashMap<>();
+    private final Map<Long, Runnable> onDurable = new HashMap<>();
+    private final List<Runnable> later = new ArrayList<>();
     private final List<Effect> effects = new ArrayList<>();
-    private int pendingPhase2;
+    private final long ridsElsewhereUntil;
+    private long nextToken = 1;
+    private long lastVersion;
     private long commits, aborts;
+    private long now;
+    private boolean deposed;
+    private boolean steppedDown;
 
     /**
-     * @param undecided the decisions in the leader's log without an END: phase 2 restarts for
-     *                  them at once (PROTOCOL.md, "Leader restart").
+     * @param undecided          decisions in the leader's log without an END: phase 2 restarts for them
+     * @param highVersion        the highest version our log or any follower reported: we give versions above it
+     * @param ridsElsewhereUntil until then (cluster mode, after taking office), a rid we do not know
+     *                           may be known to the followers: ask them before running the write
      */
-    public Coordinator(Ring ring, long epoch, Settings settings, List<LogRecord.Decision> undecided) {
-        this.ring = ring;
-        this.epoch = epoch;
+    public Coordinator(Settings settings, long epoch, View view, List<LogRecord.Decision> undecided, long highVersion,
+                       RidMemory rids, long ridsElsewhereUntil, long now) {
         this.settings = settings;
-        for (Member m : ring.members()) up.put(m.id(), true);
+        this.epoch = epoch;
+        this.rids = new Rids(this, rids);
+        this.ridsElsewhereUntil = ridsElsewhereUntil;
+        this.now = now;
+        this.lastVersion = highVersion;
+        useView(view, now);
         for (LogRecord.Decision d : undecided) {
-            Tx tx = new Tx(d.tx(), d.key(), -1, TxState.COMMITTED);
-            tx.replied = true;
-            for (long id : d.replicaIds()) {
-                Member m = member(id);
-                if (m != null) tx.slots.add(new Slot(m));
-            }
-            txs.put(tx.id, tx);
-            inheritedCommits.add(tx.id);
-            lane(tx.key).unsettled.add(tx);
-            for (Slot s : tx.slots) startPhase2(tx, s, 0);
+            lastVersion = Math.max(lastVersion, d.version());
+            inherited.fromLog(d, now);
         }
     }
 
@@ -218,491 +139,423 @@ public final class Coordinator {
         return out;
     }
 
-    /* --- Client operations --- */
+    /* --- Client operations: admission, deadlines, answers --- */
 
-    public void submit(long reqId, Op op, String key, String value, long now) {
-        Lane lane = lane(key);
-        lane.waiting.add(new PendingOp(reqId, op, key, value, now + settings.opTimeoutMillis()));
-        pump(lane);
-    }
-
-    /** Starts every waiting operation of the lane that may start now, in FIFO order. */
-    private void pump(Lane lane) {
-        while (!lane.waiting.isEmpty()) {
-            PendingOp op = lane.waiting.peek();
-            if (op.op == Op.GET) {
-                if (lane.activeWrite != null) break;
-                lane.waiting.poll();
-                startRead(lane, op);
-            } else {
-                if (lane.activeWrite != null || !lane.reads.isEmpty()) break;
-                if (!lane.unsettled.isEmpty()) {
-                    if (!unsettledReplicaDown(lane)) break;
-                    lane.waiting.poll(); // it would wait for a follower that is down: fail fast
-                    reply(op.reqId, 500, Errors.UNABLE);
-                    continue;
-                }
-                lane.waiting.poll();
-                startWrite(lane, op);
-            }
-        }
-        dropIfIdle(lane);
-    }
-
-    private boolean unsettledReplicaDown(Lane lane) {
-        for (Tx tx : lane.unsettled) {
-            for (Slot s : tx.slots) if (tx.unsettled(s) && !isUp(s.member.id())) return true;
-        }
-        return false;
-    }
-
-    /* --- Writes --- */
-
-    private void startWrite(Lane lane, PendingOp op) {
-        List<Member> replicas = ring.replicas(op.key);
-        for (Member m : replicas) {
-            if (!isUp(m.id())) {
-                reply(op.reqId, 500, Errors.UNABLE);
-                return;
-            }
-        }
-        if (replicas.isEmpty() || pendingPhase2 + replicas.size() > settings.maxPendingPhase2()) {
-            reply(op.reqId, replicas.isEmpty() ? 500 : 503, Errors.UNABLE);
+    public void submit(long reqId, ClientOp op, long now) {
+        this.now = now;
+        if (steppedDown) {
+            effect(new Effect.Reply(reqId, Answer.error(503, Errors.UNABLE)));
             return;
         }
-        Tx tx = new Tx(new TxId(epoch, nextSeq++), op.key, op.reqId, TxState.PREPARING);
-        for (Member m : replicas) tx.slots.add(new Slot(m));
-        txs.put(tx.id, tx);
-        lane.activeWrite = tx;
-        for (Member m : replicas) effects.add(new Effect.SendPrepare(tx.id, m, op.key, op.op, op.value));
+        Job job = new Job(reqId, op, now + settings.opTimeoutMillis());
+        jobs.put(reqId, job);
+        if (!rids.admit(job, now)) admitted(job, now);
     }
 
-    /** A replica's phase-1 answer. {@code reason} is its error body for a NO. */
-    public void voted(TxId txId, long followerId, VoteKind kind, String reason, long now) {
-        Tx tx = txs.get(txId);
-        if (tx == null) return;
-        Slot slot = tx.slot(followerId);
-        if (slot == null || slot.vote != null) return;
-        slot.vote = kind;
-        slot.reason = kind == VoteKind.NO && reason != null ? reason : Errors.UNABLE; // "stale leader" is for leaders, not clients
-        if (kind == VoteKind.STALE) deposed(slot.member);
-        if (tx.state == TxState.PREPARING) {
-            decideIfKnown(tx);
-        } else if (tx.state == TxState.ABORTED) {
-            if (kind == VoteKind.YES || kind == VoteKind.UNKNOWN) startPhase2(tx, slot, 0);
-            settleIfDone(tx);
+    /** The job may run: it queues for its keys' lanes. */
+    void admitted(Job job, long now) {
+        lanes.enqueue(job);
+    }
+
+    /** Lanes: the job holds every lane it needs. */
+    @Override
+    public void ready(Job job) {
+        if (job.op instanceof ClientOp.Get g) {
+            job.phase = Job.Phase.READING;
+            reads.start(job, g.key(), now);
+            return;
         }
+        job.phase = Job.Phase.SETTLING;
+        startIfSettled(job);
     }
 
-    private void decideIfKnown(Tx tx) {
-        for (Slot s : tx.slots) {
-            if (s.vote == null) return;
-            if (s.vote != VoteKind.YES) {
-                abortTx(tx, s.reason);
-                return;
+    /**
+     * A write prepares only once every earlier write of its keys is settled on every replica;
+     * if one is unsettled on a replica that is down it fails now rather than wait for it.
+     */
+    private void startIfSettled(Job job) {
+        boolean wait = false;
+        for (String key : job.keys) {
+            Lanes.Lane lane = lanes.peek(key);
+            if (lane == null) continue;
+            for (Transaction tx : lane.unsettled) {
+                for (Transaction.Slot s : tx.slots) {
+                    if (!s.state.unsettled()) continue;
+                    if (!isUp(s.member.id())) {
+                        answer(job, Answer.error(500, Errors.UNABLE), now);
+                        return;
+                    }
+                    wait = true;
+                }
             }
         }
-        tx.state = TxState.DECIDING;
-        List<Long> ids = new ArrayList<>(tx.slots.size());
-        for (Slot s : tx.slots) ids.add(s.member.id());
-        effects.add(new Effect.AppendDecision(tx.id, tx.key, ids));
-    }
-
-    private void abortTx(Tx tx, String reason) {
-        tx.state = TxState.ABORTED;
-        aborts++;
-        tx.replied = true;
-        reply(tx.reqId, 500, reason);
-        for (Slot s : tx.slots) {
-            if (s.vote == VoteKind.YES || s.vote == VoteKind.UNKNOWN) startPhase2(tx, s, 0);
-        }
-        finishWrite(tx);
-    }
-
-    /** The commit decision is durable: answer the client and start phase 2. */
-    public void decisionDurable(TxId txId, long now) {
-        Tx tx = txs.get(txId);
-        if (tx == null || tx.state != TxState.DECIDING) return;
-        tx.state = TxState.COMMITTED;
-        commits++;
-        for (Slot s : tx.slots) startPhase2(tx, s, 0);
-        if (!settings.replyAfterFirstAck()) {
-            tx.replied = true;
-            reply(tx.reqId, 201, "");
-            finishWrite(tx);
+        if (wait) return;
+        if (job.op instanceof ClientOp.Put p) {
+            Write w = p.delete() ? Write.delete(p.key()) : Write.put(p.key(), p.value());
+            writes.start(job, Map.of(p.key(), List.of(p.ifVersion() >= 0 ? w.withCondition(p.ifVersion()) : w)), now);
+        } else if (job.op instanceof ClientOp.Txn) {
+            job.phase = Job.Phase.READING;
+            job.readsOut = job.keys.size();
+            for (String key : job.keys) reads.start(job, key, now);
         }
     }
 
-    /** The write no longer holds its lane; its phase 2 may still be running. */
-    private void finishWrite(Tx tx) {
-        Lane lane = lane(tx.key);
-        if (lane.activeWrite == tx) lane.activeWrite = null;
+    /** A read of one of the job's keys is over ({@code result} null: no replica could answer). */
+    void readFinished(Job job, String key, Reads.Result result, long now) {
+        if (job.phase != Job.Phase.READING) return;
+        if (result == null) {
+            answer(job, Answer.error(500, Errors.UNABLE), now);
+            return;
+        }
+        if (job.op instanceof ClientOp.Get) {
+            answer(job, result.value() == null ? Answer.error(500, Errors.NO_KEY) : new Answer(200, null, result.value(), result.version()), now);
+            return;
+        }
+        job.read.put(key, result);
+        if (--job.readsOut > 0) return;
+        TxnPlan plan = TxnPlan.of(((ClientOp.Txn) job.op).request(), job.read);
+        job.plan = plan;
+        if (plan.writes()) {
+            writes.start(job, plan.writes, now);
+            return;
+        }
+        answer(job, new Answer(200, plan.answer(lastVersion), null, -1), now);
+    }
+
+    /** The job's commit is durable (and, in cluster mode, held by a replica): its answer. */
+    void committed(Job job, long now) {
+        if (job.phase != Job.Phase.DECIDED) return;
+        answer(job, committedAnswer(job, job.tx.version), now);
+    }
+
+    private Answer committedAnswer(Job job, long version) {
+        if (job.plan != null) return new Answer(200, job.plan.answer(version), null, -1);
+        return new Answer(201, "", null, version);
+    }
+
+    /** The rid outcome of a transaction about to be decided commit: recorded with the decision. */
+    RidMemory.Outcome txnAnswered(Transaction tx, long now) {
+        Job job = tx.job;
+        if (job == null || job.rid == null) return null;
+        job.recorded = true;
+        Answer a = committedAnswer(job, tx.version);
+        return outcome(job, a, now);
+    }
+
+    private RidMemory.Outcome outcome(Job job, Answer a, long now) {
+        return new RidMemory.Outcome(job.rid, job.fingerprint, a.status(), a.version(), a.body() == null ? "" : a.body(),
+                now + settings.wallOffsetMillis());
+    }
+
+    /** The replicas refused the write; phase 2's aborts carry the rid's outcome so the followers remember it too. */
+    void refused(Job job, Answer a, long now) {
+        if (job == null) return;
+        if (job.rid != null && job.tx != null) job.tx.rid = outcome(job, a, now);
+        answer(job, a, now);
+    }
+
+    /** The answer a repeated rid gets: the first one's (a PUT's or DELETE's body is filled in by the HTTP layer). */
+    Answer replay(Job job, RidMemory.Outcome o) {
+        return new Answer(o.status(), o.body(), null, o.status() == 412 || o.committed() ? o.version() : -1);
+    }
+
+    /**
+     * Answers a job. An admitted request with a rid that gets an outcome (a refusal, or a
+     * transaction that wrote nothing) has it made durable first, so a repeat after a restart
+     * gets the same (SPEC.md section 11); a commit's outcome was recorded with its decision.
+     */
+    void answer(Job job, Answer a, long now) {
+        if (job.phase == Job.Phase.DONE || job.recording) return;
+        boolean remember = job.rid != null && !job.recorded && !a.close() && a.status() != 503;
+        if (!remember) {
+            deliver(job, a);
+            return;
+        }
+        job.recording = true;
+        job.recorded = true;
+        RidMemory.Outcome o = job.tx != null && job.tx.rid != null ? job.tx.rid : outcome(job, a, now);
+        appendThen(List.of(o.record()), () -> {
+            rids.memory.put(o);
+            job.recording = false;
+            deliver(job, a);
+        });
+    }
+
+    /** Sends the answer to the job and every request waiting on its rid, and lets its lanes go. */
+    private void deliver(Job job, Answer a) {
+        if (job.phase == Job.Phase.DONE) return;
+        job.phase = Job.Phase.DONE;
+        answerOnly(job.reqId, a);
+        if (job.waiters != null) for (long w : job.waiters) answerOnly(w, a);
+        rids.finished(job, a);
+        reads.drop(job);
+        Transaction tx = job.tx;
+        if (tx != null && !tx.settled()) for (String key : tx.keys) lanes.get(key).unsettled.add(tx);
+        lanes.release(job);
+        if (tx != null && tx.settled()) forget(tx);
+    }
+
+    void answerOnly(long reqId, Answer a) {
+        jobs.remove(reqId);
+        effect(new Effect.Reply(reqId, a));
+    }
+
+    /* --- Transactions --- */
+
+    TxId newTxId() {
+        return new TxId(epoch, nextSeq++);
+    }
+
+    void track(Transaction tx) {
+        txs.put(tx.id, tx);
+    }
+
+    /** An inherited transaction holds its keys from the start. */
+    void trackInherited(Transaction tx) {
+        txs.put(tx.id, tx);
+        for (String key : tx.keys) lanes.get(key).unsettled.add(tx);
+    }
+
+    /** Forgets a settled transaction once no job holds it; lets the writes waiting on it go. */
+    void settleIfDone(Transaction tx, long now) {
         if (!tx.settled()) {
-            if (!lane.unsettled.contains(tx)) lane.unsettled.add(tx);
-        } else {
-            forget(tx);
+            reads.kick(now); // an acknowledgement may have made a replica readable
+            return;
         }
-        pump(lane);
+        if (tx.job != null && tx.job.phase != Job.Phase.DONE) return; // answer() forgets it
+        forget(tx);
+        for (String key : tx.keys) {
+            Lanes.Lane lane = lanes.peek(key);
+            if (lane == null) continue;
+            lane.unsettled.remove(tx);
+            if (lane.owner != null && lane.owner.phase == Job.Phase.SETTLING) startIfSettled(lane.owner);
+            lanes.pump(lane);
+        }
+        reads.kick(now);
     }
 
-    /* --- Phase 2 --- */
+    private void forget(Transaction tx) {
+        if (txs.remove(tx.id) != null && tx.committed()) effect(new Effect.Append(List.of(new LogRecord.End(tx.id)), 0));
+    }
 
-    private void startPhase2(Tx tx, Slot s, long delayMillis) {
-        if (!s.phase2Pending) {
-            s.phase2Pending = true;
-            pendingPhase2++;
-        }
-        if (s.sending) return;
-        if (tx.state == TxState.ABORTING || tx.state == TxState.RESOLVING) return; // sent once decided and durable
-        s.sending = true;
-        effects.add(new Effect.SendPhase2(tx.id, s.member, tx.committed(), delayMillis));
+    long nextVersion(long heldByReplicas) {
+        lastVersion = Math.max(lastVersion, heldByReplicas) + 1;
+        return lastVersion;
+    }
+
+    /** A follower holds versions up to {@code v}: ours will be above. */
+    public void observeVersion(long v) {
+        lastVersion = Math.max(lastVersion, v);
+    }
+
+    /* --- Events from the shell --- */
+
+    public void voted(TxId txId, long followerId, Vote vote, long now) {
+        this.now = now;
+        Transaction tx = txs.get(txId);
+        Transaction.Slot s = tx == null ? null : tx.slot(followerId);
+        if (s != null) writes.voted(tx, s, vote, now);
+    }
+
+    /** Records appended with {@code token} are durable. */
+    public void durable(long token, long now) {
+        this.now = now;
+        Runnable r = onDurable.remove(token);
+        if (r != null) r.run();
     }
 
     public void phase2Done(TxId txId, long followerId, Phase2Result result, long now) {
-        Tx tx = txs.get(txId);
-        if (tx == null) return;
-        Slot s = tx.slot(followerId);
-        if (s == null || !s.phase2Pending) return;
-        s.sending = false;
-        switch (result) {
-            case ACK -> {
-                s.phase2Pending = false;
-                pendingPhase2--;
-                if (tx.committed() && !tx.replied) {
-                    tx.replied = true;
-                    reply(tx.reqId, 201, "");
-                    finishWrite(tx);
-                    return;
-                }
-            }
-            case RETRY, STALE -> {
-                if (result == Phase2Result.STALE) deposed(s.member);
-                s.attempts++;
-                long delay = Math.min(settings.retryCapMillis(),
-                        settings.retryBaseMillis() << Math.min(s.attempts, 20));
-                startPhase2(tx, s, delay);
-                return;
-            }
-            case REFUSED -> {
-                // The follower says it never prepared tx: it lost a durable yes vote. Nothing can
-                // repair that here; stop retrying and say so.
-                effects.add(new Effect.Alarm("follower " + s.member.address() + " refused "
-                        + (tx.committed() ? "COMMIT" : "ABORT") + " of " + tx.id + ": it has no record of the prepare"));
-                s.phase2Pending = false;
-                pendingPhase2--;
-            }
-        }
-        settleIfDone(tx);
+        this.now = now;
+        Transaction tx = txs.get(txId);
+        Transaction.Slot s = tx == null ? null : tx.slot(followerId);
+        if (s != null) writes.phase2Done(tx, s, result, now);
     }
 
-    private void deposed(Member by) {
-        effects.add(new Effect.Alarm("follower " + by.address() + " has accepted a newer leader epoch than ours (" + epoch + ")"));
-        effects.add(new Effect.Deposed());
+    public void readDone(long readId, long followerId, ReadReply reply, long now) {
+        this.now = now;
+        reads.done(readId, reply, now);
     }
 
-    private void settleIfDone(Tx tx) {
-        if (!tx.settled()) {
-            kick(lane(tx.key));
-            return;
-        }
-        Lane lane = lane(tx.key);
-        if (lane.activeWrite == tx) return; // finishWrite will forget it
-        lane.unsettled.remove(tx);
-        forget(tx);
-        kick(lane);
-        pump(lane);
+    public void outcomeKnown(TxId tx, long followerId, OutcomeReply reply, long now) {
+        this.now = now;
+        Member m = member(followerId);
+        if (m != null) inherited.outcome(tx, m, reply, now);
     }
 
-    private void forget(Tx tx) {
-        txs.remove(tx.id);
-        if (tx.committed()) effects.add(new Effect.AppendEnd(tx.id));
+    public void ridAnswered(long queryId, long followerId, RidReply reply, long now) {
+        this.now = now;
+        rids.answered(queryId, reply, now);
     }
 
-    /* --- Reads --- */
-
-    private void startRead(Lane lane, PendingOp op) {
-        op.replicas = ring.replicas(op.key);
-        op.next = 0;
-        lane.reads.add(op);
-        reads.put(op.reqId, op);
-        tryRead(lane, op);
-    }
-
-    private void tryRead(Lane lane, PendingOp op) {
-        for (int i = op.next; i < op.replicas.size(); i++) {
-            Member m = op.replicas.get(i);
-            if (isUp(m.id()) && !lane.unsettledAt(m.id())) {
-                op.next = i + 1;
-                op.inFlight = true;
-                op.parked = false;
-                effects.add(new Effect.SendRead(op.reqId, m, op.key));
-                return;
-            }
-        }
-        boolean anyUp = false;
-        for (Member m : op.replicas) anyUp |= isUp(m.id());
-        if (!anyUp) {
-            finishRead(lane, op, 500, Errors.UNABLE, null);
-            return;
-        }
-        op.parked = true; // retried on an acknowledgement, a follower coming up, or a tick
-    }
-
-    public void readDone(long reqId, long followerId, ReadResult result, byte[] value, long now) {
-        PendingOp op = reads.get(reqId);
-        if (op == null || !op.inFlight) return;
-        op.inFlight = false;
-        Lane lane = lane(op.key);
-        switch (result) {
-            case VALUE -> finishRead(lane, op, 200, null, value);
-            case NO_KEY -> finishRead(lane, op, 500, Errors.NO_KEY, null);
-            case ELSEWHERE -> tryRead(lane, op);
-        }
-    }
-
-    private void finishRead(Lane lane, PendingOp op, int status, String body, byte[] value) {
-        reads.remove(op.reqId);
-        lane.reads.remove(op);
-        effects.add(new Effect.Reply(op.reqId, status, body, value));
-        pump(lane);
-    }
-
-    /** Retries the lane's parked reads from their first replica: something changed. */
-    private void kick(Lane lane) {
-        for (PendingOp op : new ArrayList<>(lane.reads)) {
-            if (op.parked) {
-                op.next = 0;
-                tryRead(lane, op);
-            }
-        }
-    }
-
-    /* --- Followers and time --- */
-
-    public void followerHealth(long followerId, boolean isUp, long now) {
-        Boolean was = up.put(followerId, isUp);
-        if (was == null || was == isUp) return;
-        for (Lane lane : new ArrayList<>(lanes.values())) {
-            kick(lane);
-            pump(lane);
-        }
-    }
-
-    /**
-     * A follower's prepared transactions. Those from an earlier epoch are resolved: commit if
-     * our log holds their decision, otherwise abort, recorded before it is sent (presumed abort).
-     * Those of this epoch are already tracked in memory.
-     */
+    /** A follower's prepared transactions, reported by its health check or its acceptance of our epoch. */
     public void heldReport(long followerId, List<Held> held, long now) {
+        this.now = now;
         Member m = member(followerId);
         if (m == null) return;
-        for (Held h : held) {
-            if (h.tx().epoch() > epoch) continue;
-            if (h.tx().epoch() == epoch) {
-                // Ours. If we still track it, phase 2 will reach it. If not, it can only be an
-                // orphan (a prepare that arrived after its abort): we never decided to commit it.
-                if (!txs.containsKey(h.tx()) && h.tx().seq() < nextSeq) orphan(m, h);
-                continue;
-            }
-            Tx tx = txs.get(h.tx());
-            if (tx == null) {
-                boolean commit = inheritedCommits.contains(h.tx());
-                boolean abortRecorded = inheritedAborts.contains(h.tx());
-                if (!commit && !abortRecorded && settings.resolveHeldByQuery()) {
-                    startResolving(h);
-                    tx = txs.get(h.tx());
-                } else {
-                    tx = new Tx(h.tx(), h.key(), -1, commit ? TxState.COMMITTED : abortRecorded ? TxState.ABORTED : TxState.ABORTING);
-                    tx.replied = true;
-                    txs.put(tx.id, tx);
-                    lane(h.key()).unsettled.add(tx);
-                    if (!commit && !abortRecorded) {
-                        inheritedAborts.add(tx.id);
-                        effects.add(new Effect.AppendAbort(tx.id));
-                    }
-                }
-            }
-            Slot s = tx.slot(followerId);
-            if (s == null) {
-                s = new Slot(m);
-                s.vote = VoteKind.YES;
-                tx.slots.add(s);
-            }
-            if (tx.state == TxState.RESOLVING) {
-                if (!s.phase2Pending) {
-                    s.phase2Pending = true;
-                    pendingPhase2++;
-                }
-            } else if (tx.state != TxState.COMMITTED || !Outcome.COMMITTED.equals(tx.answers == null ? null : tx.answers.get(followerId))) {
-                startPhase2(tx, s, 0);
-            }
-        }
+        for (Held h : held) inherited.held(m, h, now);
     }
 
-    /** Aborts a transaction of ours that a follower holds but we have forgotten (never committed). */
-    private void orphan(Member m, Held h) {
-        Tx tx = new Tx(h.tx(), h.key(), -1, TxState.ABORTED);
-        tx.replied = true;
-        Slot s = new Slot(m);
-        s.vote = VoteKind.YES;
-        tx.slots.add(s);
-        txs.put(tx.id, tx);
-        lane(h.key()).unsettled.add(tx);
-        startPhase2(tx, s, 0);
+    public void followerHealth(long followerId, boolean isUp, long now) {
+        this.now = now;
+        Boolean was = up.put(followerId, isUp);
+        if (was != null && was == isUp) return;
+        if (!isUp) {
+            writes.followerDown(followerId);
+            for (Job job : new ArrayList<>(jobs.values())) if (job.phase == Job.Phase.SETTLING) startIfSettled(job);
+        } else {
+            writes.tick(now, PHASE2_PER_TICK);
+        }
+        reads.kick(now);
     }
 
     /**
-     * Cluster mode: an inherited transaction may have been committed by the leader before us
-     * without our log knowing. Ask every replica of its key what became of it; until they answer,
-     * the key stays held on all of them.
+     * Acts on a new view: writes prepare on its replica sets from now on (those in flight keep
+     * theirs), and members it evicted take no further part in any transaction.
      */
-    private void startResolving(Held h) {
-        Tx tx = new Tx(h.tx(), h.key(), -1, TxState.RESOLVING);
-        tx.replied = true;
-        tx.answers = new HashMap<>();
-        for (Member r : ring.replicas(h.key())) {
-            Slot s = new Slot(r);
-            s.vote = VoteKind.YES;
-            s.phase2Pending = true;
-            pendingPhase2++;
-            tx.slots.add(s);
-        }
-        txs.put(tx.id, tx);
-        lane(h.key()).unsettled.add(tx);
-        for (Slot s : tx.slots) effects.add(new Effect.QueryOutcome(tx.id, s.member, 0));
-    }
-
-    /** A replica's answer about an inherited transaction being resolved. */
-    public void outcomeKnown(TxId txId, long followerId, Outcome outcome, long now) {
-        Tx tx = txs.get(txId);
-        if (tx == null || tx.state != TxState.RESOLVING) return;
-        Slot slot = tx.slot(followerId);
-        if (slot == null) return;
-        if (outcome == Outcome.UNREACHABLE) {
-            effects.add(new Effect.QueryOutcome(tx.id, slot.member, settings.retryCapMillis()));
-            return;
-        }
-        tx.answers.put(followerId, outcome);
-        if (outcome == Outcome.COMMITTED) {
-            tx.state = TxState.COMMITTED;
-            commits++;
-            inheritedCommits.add(tx.id);
-            for (Slot s : tx.slots) {
-                Outcome a = tx.answers.get(s.member.id());
-                if (a == Outcome.PREPARED || a == null) startPhase2(tx, s, 0);
-                else settleSlot(s);
-                if (a == Outcome.ABORTED) effects.add(new Effect.Alarm(tx.id + " is committed on one replica and aborted on " + s.member.address()));
-            }
-            settleIfDone(tx);
-            return;
-        }
-        for (Slot s : tx.slots) if (!tx.answers.containsKey(s.member.id())) return; // wait for the rest
-        // Every replica answered and none committed: no leader can have acknowledged it. Abort.
-        tx.state = TxState.ABORTING;
-        inheritedAborts.add(tx.id);
-        for (Slot s : tx.slots) if (tx.answers.get(s.member.id()) != Outcome.PREPARED) settleSlot(s);
-        effects.add(new Effect.AppendAbort(tx.id));
-    }
-
-    private void settleSlot(Slot s) {
-        if (s.phase2Pending) {
-            s.phase2Pending = false;
-            pendingPhase2--;
+    public void useView(View view, long now) {
+        this.now = now;
+        Placement old = placement;
+        placement = new Placement(view);
+        for (Member m : view.base()) known.put(m.id(), m);
+        for (ViewMember m : view.members()) known.put(m.member().id(), m.member());
+        if (old == null) return;
+        for (Member m : new ArrayList<>(known.values())) {
+            if (!isMember(m.id())) writes.forget(m, now);
         }
     }
 
-    /** The abort of an inherited transaction is durable: phase 2 may now announce it. */
-    public void abortDurable(TxId txId, long now) {
-        Tx tx = txs.get(txId);
-        if (tx == null || tx.state != TxState.ABORTING) return;
-        tx.state = TxState.ABORTED;
-        for (Slot s : tx.slots) if (s.phase2Pending) {
-            s.phase2Pending = false; // startPhase2 counts it again
-            pendingPhase2--;
-            startPhase2(tx, s, 0);
+    /** True when every transaction begun under a view older than {@code viewNumber} is settled on the replicas that are up. */
+    public boolean settledBefore(long viewNumber) {
+        for (Transaction tx : txs.values()) {
+            if (tx.view >= viewNumber) continue;
+            if (!tx.committed() && tx.state != Transaction.State.ABORTED) return false;
+            for (Transaction.Slot s : tx.slots) if (s.state.unsettled() && isUp(s.member.id())) return false;
         }
+        return true;
     }
 
-    /** Expires operations past their deadline and retries parked reads. Call every ~100 ms. */
+    /** Expires what is past its deadline, retries what waits, sends phase 2 that is due. Call every ~50-100 ms. */
     public void tick(long now) {
-        for (Lane lane : new ArrayList<>(lanes.values())) {
-            boolean changed = false;
-            for (Iterator<PendingOp> it = lane.waiting.iterator(); it.hasNext(); ) {
-                PendingOp op = it.next();
-                if (op.deadline <= now) {
-                    it.remove();
-                    reply(op.reqId, 500, Errors.UNABLE);
-                    changed = true;
-                }
-            }
-            for (PendingOp op : new ArrayList<>(lane.reads)) {
-                if (!op.parked) continue;
-                if (op.deadline <= now) finishRead(lane, op, 500, Errors.UNABLE, null);
-                else { op.next = 0; tryRead(lane, op); }
-            }
-            if (changed) pump(lane);
-            else dropIfIdle(lane);
+        this.now = now;
+        for (Job job : lanes.waitingJobs()) if (job.deadline <= now) answer(job, Answer.error(500, Errors.UNABLE), now);
+        for (Job job : new ArrayList<>(jobs.values())) {
+            if (job.deadline > now) continue;
+            if (job.phase == Job.Phase.SETTLING) answer(job, Answer.error(500, Errors.UNABLE), now);
+            else if (job.phase == Job.Phase.DECIDED) answer(job, Answer.CLOSE, now); // decided, not yet answerable: no answer
+        }
+        reads.tick(now);
+        rids.expire(now);
+        writes.tick(now, PHASE2_PER_TICK);
+        if (!later.isEmpty()) {
+            List<Runnable> due = new ArrayList<>(later);
+            later.clear();
+            for (Runnable r : due) r.run();
         }
     }
 
-    /* --- Helpers and views --- */
-
-    private Lane lane(String key) {
-        return lanes.computeIfAbsent(key, Lane::new);
+    /**
+     * This leader steps down: every operation not yet answered is answered now — 503 if nothing
+     * was decided for it, no answer at all (the connection closes) if a commit was decided, since
+     * its outcome is then the new leader's to give. Nothing happens here afterwards.
+     */
+    public void stepDown(long now) {
+        this.now = now;
+        if (steppedDown) return;
+        steppedDown = true;
+        for (Job job : new ArrayList<>(jobs.values())) {
+            Answer a = job.tx != null && job.tx.decided() ? Answer.CLOSE : Answer.error(503, Errors.UNABLE);
+            answerOnly(job.reqId, a);
+            if (job.waiters != null) for (long w : job.waiters) answerOnly(w, a);
+        }
+        for (long reqId : rids.waitingRequests()) answerOnly(reqId, Answer.error(503, Errors.UNABLE));
+        jobs.clear();
     }
 
-    private void dropIfIdle(Lane lane) {
-        if (lane.idle()) lanes.remove(lane.key);
+    /* --- For the parts --- */
+
+    void effect(Effect e) {
+        if (!steppedDown || e instanceof Effect.Reply) effects.add(e);
     }
 
-    private void reply(long reqId, int status, String body) {
-        if (reqId >= 0) effects.add(new Effect.Reply(reqId, status, body, null));
+    /** Appends records; {@code then} runs once they are durable. */
+    void appendThen(List<LogRecord> records, Runnable then) {
+        long token = nextToken++;
+        onDurable.put(token, then);
+        effect(new Effect.Append(records, token));
     }
 
-    private boolean isUp(long followerId) {
+    /** Runs {@code r} at the next tick (a retry without a timer of its own). */
+    void askAgainLater(Runnable r) {
+        later.add(r);
+    }
+
+    /** A follower refused us as stale: it has accepted a newer leader's epoch. Said once; the shell decides. */
+    void deposedBy(Member m) {
+        if (deposed) return;
+        deposed = true;
+        effect(new Effect.Deposed());
+    }
+
+    void remember(RidMemory.Outcome o) { rids.memory.put(o); }
+
+    void countCommit() { commits++; }
+
+    void countAbort() { aborts++; }
+
+    boolean isUp(long followerId) {
         return up.getOrDefault(followerId, false);
     }
 
-    private Member member(long id) {
-        for (Member m : ring.members()) if (m.id() == id) return m;
-        return null;
+    /** A member of the current view: in the target, or in the base and not gone. */
+    boolean isMember(long id) {
+        View v = placement.view();
+        if (v.member(id) != null) return true;
+        return v.inBase(id) && !v.gone().contains(id);
     }
 
-    public long epoch() { return epoch; }
+    Member member(long id) {
+        return known.get(id);
+    }
 
-    public Ring ring() { return ring; }
+    boolean ridsMayBeElsewhere(long now) {
+        return now < ridsElsewhereUntil;
+    }
+
+    Lanes lanes() { return lanes; }
+
+    Writes writes() { return writes; }
+
+    Transaction transaction(TxId id) { return txs.get(id); }
+
+    Collection<Transaction> transactions() { return new ArrayList<>(txs.values()); }
+
+    long nextSeq() { return nextSeq; }
+
+    long now() { return now; }
+
+    Settings settings() { return settings; }
+
+    /* --- Views for status, metrics and the membership --- */
+
+    public Placement placement() { return placement; }
+
+    public long epoch() { return epoch; }
 
     public long commits() { return commits; }
 
     public long aborts() { return aborts; }
 
+    /** The highest version given (or seen): an answer with no write reports it. */
+    public long lastVersion() { return lastVersion; }
+
     /** Transactions not yet settled (in phase 1, deciding, or with phase 2 outstanding). */
     public int pendingTransactions() { return txs.size(); }
 
-    public int pendingPhase2() { return pendingPhase2; }
+    public int pendingPhase2() { return writes.pendingPhase2(); }
 
     /** Phase-2 messages not yet acknowledged by one follower. */
-    public int pendingPhase2At(long followerId) {
-        int n = 0;
-        for (Tx tx : txs.values()) {
-            Slot s = tx.slot(followerId);
-            if (s != null && s.phase2Pending) n++;
-        }
-        return n;
-    }
+    public int pendingPhase2At(long followerId) { return writes.pendingPhase2At(followerId); }
 
-    /** Decisions not yet acknowledged by every replica: what a new log segment must carry. */
-    public List<LogRecord.Decision> undecidedCommits() {
-        List<LogRecord.Decision> out = new ArrayList<>();
-        for (Tx tx : txs.values()) {
-            if (tx.state != TxState.COMMITTED) continue;
-            List<Long> ids = new ArrayList<>(tx.slots.size());
-            for (Slot s : tx.slots) ids.add(s.member.id());
-            out.add(new LogRecord.Decision(tx.id, tx.key, ids));
-        }
-        return out;
-    }
-
-    /** Open lanes (keys with waiting, running or unsettled work), for tests and metrics. */
-    public int openLanes() { return lanes.size(); }
+    /** Client operations admitted and not yet answered. */
+    public int pendingOperations() { return jobs.size(); }
 }

@@ -1,11 +1,15 @@
 package kvstore.core.tpc;
 
 import kvstore.core.Errors;
-import kvstore.core.KeyRequest;
+import kvstore.core.Hash;
 import kvstore.core.Keys;
-import kvstore.core.Op;
 import kvstore.core.TxId;
+import kvstore.core.Write;
 import kvstore.core.log.LogRecord;
+import kvstore.core.log.LogState;
+import kvstore.core.view.Placement;
+import kvstore.core.view.View;
+import kvstore.core.view.ViewMember;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,65 +20,95 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
 
 /**
- * A follower's side of two-phase commit (PROTOCOL.md, "Write path" steps 2 and 6, and "Manual
- * slot"), with no I/O: it decides votes and outcomes and says which records must be appended.
+ * A follower's side of two-phase commit (PROTOCOL.md, "Write path" steps 2 and 6, "Manual slot",
+ * "Versions", "Views and moving keys"), with no I/O: it decides votes and outcomes and says which
+ * records must be appended.
  *
  * <p>Every change goes through {@link #apply(LogRecord)}, both live (right after the record is
  * made, before it is durable) and during recovery (replaying the log), so a restarted follower
  * rebuilds exactly the state it had. The caller's rule is "persist before you speak": a
  * {@link Step}'s reply may only be sent once every record appended so far is durable.
  *
- * <p>Invariants: a key is locked by at most one prepared transaction; a prepared tx locks its
- * key until its COMMIT or ABORT; at most one manual (hand-driven, tx-less) transaction at a time;
- * the committed map changes only by applying a COMMIT of a prepared write.
+ * <h2>Invariants</h2>
+ * A key is locked by at most one prepared transaction, which holds it until its COMMIT or ABORT;
+ * a transaction of several keys locks them all or none; at most one manual (hand-driven)
+ * transaction at a time; a key's version only grows; a follower answers a leader's read of a
+ * key only when its view says it holds that key's latest value, and a person's read only while
+ * it is a serving member.
  */
-public final class Participant implements kvstore.core.log.LogState {
+public final class Participant implements LogState {
 
-    /** Hand-driven (manual) outcomes remembered; a leader's are all remembered, as bits. */
-    public static final int MANUAL_DECIDED_RETAINED = 1_000;
     /** Bound on prepared transactions: a leader never has more in flight than this. */
     public static final int MAX_PREPARED = 100_000;
     public static final int MAX_CHANGED_BY_HAND = 10_000;
     public static final long MANUAL_TIMEOUT_MILLIS = 60_000;
+    /** Keys a copy request looks at before it answers, matching or not (a bound on one request's work). */
+    public static final int COPY_SCAN_LIMIT = 20_000;
 
-    /** A prepared transaction: its key is locked until it is decided. */
-    public record Prepared(TxId tx, long epoch, String key, Op op, byte[] value, long sinceMillis) {}
+    /** A prepared transaction: its keys are locked until it is decided. */
+    public record Prepared(TxId tx, long epoch, List<Write> writes, long sinceMillis, String rid) {
+        public String firstKey() {
+            return writes.get(0).key();
+        }
+    }
 
-    /** What to answer and what to append first (possibly nothing). */
-    public record Step(int status, String body, List<LogRecord> records) {
-        static Step of(int status, String body) { return new Step(status, body, List.of()); }
-        static Step of(int status, String body, LogRecord... records) { return new Step(status, body, List.of(records)); }
+    /** What to answer, with a version when there is one, and what to append first (possibly nothing). */
+    public record Step(int status, String body, long version, List<LogRecord> records) {
+        static Step of(int status, String body) { return new Step(status, body, 0, List.of()); }
+        static Step of(int status, String body, LogRecord... records) { return new Step(status, body, 0, List.of(records)); }
         Step with(LogRecord first) {
             if (first == null) return this;
             List<LogRecord> r = new ArrayList<>(records.size() + 1);
             r.add(first);
             r.addAll(records);
-            return new Step(status, body, r);
+            return new Step(status, body, version, r);
         }
+        Step withVersion(long v) { return new Step(status, body, v, records); }
+        public boolean ok() { return status >= 200 && status < 300; }
     }
 
-    /** The answer to a read. */
-    public enum ReadResult { VALUE, NO_KEY, PENDING }
+    /** The answer to a read. NOT_CURRENT: this follower does not hold the key's latest value; ask another. */
+    public enum ReadResult { VALUE, NO_KEY, PENDING, NOT_CURRENT }
 
+    public record Read(ReadResult result, byte[] value, long version) {}
+
+    /** What became of a transaction, for a new leader resolving it (PROTOCOL.md, "Standby leader"). */
+    public enum Outcome { COMMITTED, ABORTED, PREPARED, UNKNOWN }
+
+    /** A page of keys for a gainer, and where the next page starts (null: the end). */
+    public record CopyPage(List<LogRecord.Data> entries, String next) {}
+
+    private final long self;
     private long epoch;
-    private final TreeMap<String, byte[]> data = new TreeMap<>(Keys.UTF8_ORDER);
+    private final Store store = new Store();
     private final LinkedHashMap<TxId, Prepared> prepared = new LinkedHashMap<>();
     private final HashMap<String, TxId> locks = new HashMap<>();
     private TxId manual;
     private long lastManualSeq;
     private final Outcomes decided = new Outcomes();
     private final LinkedHashSet<String> changedByHand = new LinkedHashSet<>();
+    private final RidMemory rids = new RidMemory();
+    private View view;
+    private Placement placement;
+    private long mySince;
+    private long copiedRound;
 
-    /* --- Live requests --- */
+    /** A participant that does not know its own ring id: every key is its own (tests, hand use). */
+    public Participant() {
+        this(0);
+    }
 
-    /**
-     * Checks a leader message's epoch. Returns null to go on (with the epoch record to append,
-     * if the epoch is new, via {@link #pendingEpochRecord}), or a 409 step.
-     */
+    /** @param self this follower's ring id (SPEC.md section 4), to find itself in a view */
+    public Participant(long self) {
+        this.self = self;
+    }
+
+    /* --- Epochs --- */
+
+    /** Checks a leader message's epoch: null to go on (with the epoch record to append first, if new), or a 409. */
     private Step checkEpoch(long msgEpoch, LogRecord[] epochRecord) {
         if (msgEpoch < epoch) return Step.of(409, Errors.STALE_LEADER);
         if (msgEpoch > epoch) {
@@ -85,7 +119,7 @@ public final class Participant implements kvstore.core.log.LogState {
         return null;
     }
 
-    /** A leader message that carries only an epoch (a read or a health check). */
+    /** A leader message that carries only an epoch (a read, a batch, a health check). */
     public Step observeEpoch(long msgEpoch) {
         LogRecord[] rec = new LogRecord[1];
         Step stale = checkEpoch(msgEpoch, rec);
@@ -95,45 +129,70 @@ public final class Participant implements kvstore.core.log.LogState {
 
     /**
      * A leader taking office claims a new epoch: accepted only if it is above every epoch this
-     * follower has accepted, so no two leaders ever hold the same epoch (tx ids are EPOCH.N, and
-     * a paused leader must be refused at its old epoch). A routine check at the current epoch
-     * ({@link #observeEpoch}) is not a claim.
+     * follower has accepted (no two leaders share an epoch) and this follower has not heard from
+     * a live leader of its current epoch within the lease ({@code leaderLive}): a leader that
+     * still serves is not deposed by one that merely lost touch with it (PROTOCOL.md, "Standby
+     * leader": Raft's leader stickiness).
      */
-    public Step claimEpoch(long msgEpoch) {
-        if (msgEpoch <= epoch) return Step.of(409, Errors.STALE_LEADER);
+    public Step claimEpoch(long msgEpoch, boolean leaderLive) {
+        if (msgEpoch <= epoch || leaderLive) return Step.of(409, Errors.STALE_LEADER);
         return observeEpoch(msgEpoch);
     }
 
-    /** Phase 1 (PUT or DELETE), from the leader (with tx) or by hand (without). */
-    public Step prepare(KeyRequest req, long nowMillis) {
+    /* --- Phase 1 --- */
+
+    /**
+     * A leader's prepare of transaction {@code tx}: every write's key locked by it, or none. A
+     * key held by another transaction, a failed condition, or a DELETE of an absent key votes no
+     * (a blind write checks neither). The vote carries the highest version held of its keys, so
+     * the leader can give the writes a version above it.
+     */
+    public Step prepare(TxId tx, long msgEpoch, List<Write> writes, String rid, long nowMillis) {
         LogRecord[] rec = new LogRecord[1];
-        TxId tx = req.tx();
-        if (tx != null) {
-            Step stale = checkEpoch(req.epoch(), rec);
-            if (stale != null) return stale;
-        }
-        return vote(req, tx, nowMillis).with(rec[0]);
+        Step stale = checkEpoch(msgEpoch, rec);
+        if (stale != null) return stale;
+        return vote(tx, msgEpoch, writes, rid, nowMillis).with(rec[0]);
     }
 
-    private Step vote(KeyRequest req, TxId tx, long nowMillis) {
-        TxId holder = locks.get(req.key());
-        if (holder != null) {
-            if (holder.equals(tx)) return Step.of(202, Errors.VOTE_COMMIT); // a repeated prepare
-            return Step.of(500, Errors.UNABLE);
+    /** The manual slot's prepare: a PUT or DELETE by hand, without a transaction id. */
+    public Step prepareByHand(Write write, long nowMillis) {
+        if (manual != null) return Step.of(500, Errors.UNABLE);
+        TxId tx = new TxId(0, Math.max(lastManualSeq + 1, nowMillis));
+        return vote(tx, 0, List.of(write), null, nowMillis);
+    }
+
+    private Step vote(TxId tx, long msgEpoch, List<Write> writes, String rid, long nowMillis) {
+        if (prepared.containsKey(tx)) return Step.of(202, Errors.VOTE_COMMIT).withVersion(heldVersion(writes)); // a repeat
+        if (decided.get(tx) != null) return Step.of(500, Errors.UNABLE);
+        for (Write w : writes) {
+            TxId holder = locks.get(w.key());
+            if (holder != null) return Step.of(500, Errors.UNABLE);
         }
-        if (tx == null && manual != null) return Step.of(500, Errors.UNABLE);
-        if (tx != null && (prepared.containsKey(tx) || decided.get(tx) != null)) return Step.of(500, Errors.UNABLE);
-        if (req.op() == Op.DELETE && !data.containsKey(req.key())) return Step.of(500, Errors.NO_KEY);
+        for (Write w : writes) {
+            if (w.blind()) continue;
+            long live = store.liveVersion(w.key());
+            if (w.ifVersion() >= 0 && w.ifVersion() != live) return Step.of(500, Errors.VERSION_MISMATCH).withVersion(live);
+            if (w.kind() == Write.Kind.DELETE && live == 0) return Step.of(500, Errors.NO_KEY);
+        }
         if (prepared.size() >= MAX_PREPARED) return Step.of(500, Errors.UNABLE);
-        if (tx == null) tx = new TxId(0, Math.max(lastManualSeq + 1, nowMillis));
-        LogRecord r = new LogRecord.Prepare(tx, Math.max(req.epoch(), 0), req.key(), req.op(),
-                req.op() == Op.PUT ? req.value().getBytes(StandardCharsets.UTF_8) : null, nowMillis);
+        LogRecord r = new LogRecord.Prepare(tx, Math.max(msgEpoch, 0), nowMillis, rid, writes);
         apply(r);
-        return Step.of(202, Errors.VOTE_COMMIT, r);
+        return Step.of(202, Errors.VOTE_COMMIT, r).withVersion(heldVersion(writes));
     }
 
-    /** Phase 2, commit. {@code tx} null means the manual slot; {@code msgEpoch} -1 means by hand. */
-    public Step commit(TxId tx, long msgEpoch) {
+    private long heldVersion(List<Write> writes) {
+        long v = 0;
+        for (Write w : writes) v = Math.max(v, store.heldVersion(w.key()));
+        return v;
+    }
+
+    /* --- Phase 2 --- */
+
+    /**
+     * Phase 2, commit, at {@code version}. {@code rid}, when the write carried one, is remembered
+     * with it. {@code tx} null means the manual slot (by hand: {@code msgEpoch} -1).
+     */
+    public Step commit(TxId tx, long msgEpoch, long version, RidMemory.Outcome rid) {
         LogRecord[] rec = new LogRecord[1];
         if (tx != null) {
             Step stale = checkEpoch(msgEpoch, rec);
@@ -141,22 +200,27 @@ public final class Participant implements kvstore.core.log.LogState {
         } else {
             tx = manual;
             if (tx == null) return Step.of(204, ""); // the seed's answer: nothing pending, nothing to do
+            version = Math.max(store.highVersion(), heldVersion(prepared.get(tx).writes())) + 1;
         }
         Step s;
         if (prepared.containsKey(tx)) {
-            LogRecord r = new LogRecord.Commit(tx);
+            if (version <= 0) version = Math.max(store.highVersion(), heldVersion(prepared.get(tx).writes())) + 1; // by hand
+            LogRecord r = new LogRecord.Commit(tx, version);
             apply(r);
-            s = Step.of(204, "", r);
+            s = rid == null ? Step.of(204, "", r) : Step.of(204, "", r, remember(rid));
         } else {
-            Boolean d = decided.get(tx);
             // Never a silent 204 for a tx we never prepared: that would hide a lost yes vote.
-            s = Boolean.TRUE.equals(d) ? Step.of(204, "") : Step.of(500, Errors.UNABLE);
+            s = Boolean.TRUE.equals(decided.get(tx)) ? Step.of(204, "") : Step.of(500, Errors.UNABLE);
         }
         return s.with(rec[0]);
     }
 
-    /** Phase 2, abort. Unknown transactions are presumed aborted (204). */
-    public Step abort(TxId tx, long msgEpoch) {
+    public Step commit(TxId tx, long msgEpoch) {
+        return commit(tx, msgEpoch, 0, null);
+    }
+
+    /** Phase 2, abort. Unknown transactions are presumed aborted (204), and remembered so a late prepare votes no. */
+    public Step abort(TxId tx, long msgEpoch, RidMemory.Outcome rid) {
         LogRecord[] rec = new LogRecord[1];
         if (tx != null) {
             Step stale = checkEpoch(msgEpoch, rec);
@@ -165,37 +229,37 @@ public final class Participant implements kvstore.core.log.LogState {
             tx = manual;
             if (tx == null) return Step.of(204, "");
         }
+        List<LogRecord> records = new ArrayList<>(2);
         Step s;
         if (prepared.containsKey(tx)) {
             LogRecord r = new LogRecord.Abort(tx);
             apply(r);
-            s = Step.of(204, "", r);
+            records.add(r);
+            s = Step.of(204, "");
         } else if (decided.get(tx) != null) {
             s = Boolean.TRUE.equals(decided.get(tx)) ? Step.of(500, Errors.UNABLE) : Step.of(204, "");
         } else if (tx.isManual()) {
             s = Step.of(204, "");
         } else {
-            // Presumed abort of a tx we never saw. Remember it (durably, before answering): its
-            // prepare may still be on its way, overtaken by this abort, and must then vote no
-            // rather than lock the key for a transaction the leader has already forgotten.
+            // Presumed abort of a tx we never saw: its prepare may still be on its way, overtaken
+            // by this abort, and must then vote no rather than lock its keys for nothing.
             LogRecord r = new LogRecord.Decided(tx, false);
             apply(r);
-            s = Step.of(204, "", r);
+            records.add(r);
+            s = Step.of(204, "");
         }
-        return s.with(rec[0]);
+        if (rid != null && s.ok()) records.add(remember(rid));
+        return new Step(s.status(), s.body(), 0, records).with(rec[0]);
     }
 
-    /**
-     * A read of the committed state. A leader's read ({@code fromLeader}) of a key held by a
-     * prepared transaction is {@link ReadResult#PENDING}: its value may be about to change.
-     */
-    public ReadResult read(String key, boolean fromLeader) {
-        if (fromLeader && locks.containsKey(key)) return ReadResult.PENDING;
-        return data.containsKey(key) ? ReadResult.VALUE : ReadResult.NO_KEY;
+    public Step abort(TxId tx, long msgEpoch) {
+        return abort(tx, msgEpoch, null);
     }
 
-    public byte[] value(String key) {
-        return data.get(key);
+    private LogRecord remember(RidMemory.Outcome rid) {
+        LogRecord r = rid.record();
+        apply(r);
+        return r;
     }
 
     /** The manual slot's abort record if its prepare is older than the timeout, else null. */
@@ -208,6 +272,133 @@ public final class Participant implements kvstore.core.log.LogState {
         return r;
     }
 
+    /* --- Reads --- */
+
+    /**
+     * A read of the committed state. A leader's read ({@code fromLeader}) of a key held by a
+     * prepared transaction is PENDING (its value may be about to change), and of a key this
+     * follower does not hold the latest value of is NOT_CURRENT.
+     */
+    public Read read(String key, boolean fromLeader) {
+        if (fromLeader) {
+            if (locks.containsKey(key)) return new Read(ReadResult.PENDING, null, 0);
+            if (!currentFor(key)) return new Read(ReadResult.NOT_CURRENT, null, 0);
+        }
+        Store.Entry e = store.get(key);
+        if (e == null || !e.live()) return new Read(ReadResult.NO_KEY, null, 0);
+        return new Read(ReadResult.VALUE, e.value(), e.version());
+    }
+
+    /** True when this follower's view says it holds the key's latest committed value. */
+    public boolean currentFor(String key) {
+        if (placement == null || self == 0) return view == null || self == 0;
+        return placement.isCurrent(self, Hash.strhash64(key));
+    }
+
+    /**
+     * Whether a person's GET is served (SPEC.md section 10: not while joining or evicted). A
+     * follower that knows no view yet serves, as the seed's did.
+     */
+    public boolean servesPersonReads() {
+        String s = state();
+        return !s.equals("joining") && !s.equals("evicted");
+    }
+
+    /* --- Views and moving keys --- */
+
+    /** A view from the leader: logged if it is newer than the one held. */
+    public Step learnView(View v) {
+        if (!v.newerThan(view)) return Step.of(200, "");
+        LogRecord r = new LogRecord.ViewRecord(v);
+        apply(r);
+        return Step.of(200, "", r);
+    }
+
+    private void applyView(View v) {
+        view = v;
+        placement = new Placement(v);
+        if (self != 0) {
+            ViewMember me = v.member(self);
+            if (me == null) {
+                wipe(); // evicted: drop every key; if it comes back, it is filled again
+                mySince = 0;
+            } else if (me.since() != mySince) {
+                if (!v.inBase(self)) wipe(); // a new membership starts empty: nothing it held is trusted
+                mySince = me.since();
+            }
+        }
+        if (v.settled()) {
+            if (self != 0) store.removeIf(e -> !locks.containsKey(e.getKey()) && !placement.holds(self, e.getValue().hash()));
+            store.purgeTombstones();
+        }
+    }
+
+    /** Drops every key and every transaction prepared by a leader: what this follower held is no longer trusted. */
+    private void wipe() {
+        store.removeIf(e -> true);
+        for (Iterator<Prepared> it = prepared.values().iterator(); it.hasNext(); ) {
+            Prepared p = it.next();
+            if (p.tx().isManual()) continue;
+            for (Write w : p.writes()) locks.remove(w.key());
+            it.remove();
+        }
+        changedByHand.clear();
+        copiedRound = 0;
+    }
+
+    /** This follower's state in its view (SPEC.md section 10): new (no view yet), joining, up, draining or evicted. */
+    public String state() {
+        if (view == null || self == 0) return "new";
+        return view.state(self);
+    }
+
+    /** Keys copied from a current replica: each applied only if newer than what is held. */
+    public Step applyCopy(List<LogRecord.Data> entries) {
+        LogRecord r = new LogRecord.Copy(entries);
+        apply(r);
+        return Step.of(200, "", r);
+    }
+
+    /** Every key of copy round {@code round} is held (once this record is durable). */
+    public Step copied(long round) {
+        LogRecord r = new LogRecord.Copied(round);
+        apply(r);
+        return Step.of(200, "", r);
+    }
+
+    /** The copy round this follower must still fill, or 0 when it has nothing to copy. */
+    public long roundToCopy() {
+        if (view == null || self == 0 || view.copyRound() == 0 || view.member(self) == null) return 0;
+        if (view.current().contains(self) || copiedRound == view.copyRound()) return 0;
+        return placement.gainers().contains(self) ? view.copyRound() : 0;
+    }
+
+    /**
+     * The source's side of a copy: the next keys after {@code after} that {@code gainer} gains in
+     * copy round {@code round} and must copy from this follower (the first base replica not gone
+     * and not in {@code skip}), with their versions and deletions. Null when this follower does
+     * not know that round (its view is older or newer): the gainer asks again or learns anew.
+     */
+    public CopyPage copyPage(long round, long gainer, String after, int limit, int maxBytes, Set<Long> skip) {
+        if (view == null || view.copyRound() != round || round == 0) return null;
+        var tail = after == null ? store.entries() : store.entries().tailMap(after, false);
+        List<LogRecord.Data> out = new ArrayList<>(Math.min(limit, 1024));
+        int scanned = 0;
+        long bytes = 0;
+        String last = null;
+        for (var e : tail.entrySet()) {
+            if (out.size() >= limit || bytes >= maxBytes || scanned >= COPY_SCAN_LIMIT) return new CopyPage(out, last);
+            scanned++;
+            last = e.getKey();
+            if (placement.copySourceFor(self, gainer, e.getValue().hash(), skip)) {
+                byte[] v = e.getValue().value();
+                out.add(new LogRecord.Data(e.getKey(), e.getValue().version(), v));
+                bytes += e.getKey().length() + (v == null ? 0 : v.length) + 16;
+            }
+        }
+        return new CopyPage(out, null);
+    }
+
     /* --- State changes, live and in recovery --- */
 
     /**
@@ -217,33 +408,35 @@ public final class Participant implements kvstore.core.log.LogState {
     @Override
     public void apply(LogRecord r) {
         if (r instanceof LogRecord.Prepare p) {
-            if (locks.containsKey(p.key())) throw new IllegalStateException("PREPARE " + p.tx() + " of a locked key");
-            Prepared pr = new Prepared(p.tx(), p.epoch(), p.key(), p.op(), p.value(), p.sinceMillis());
-            prepared.put(p.tx(), pr);
-            locks.put(p.key(), p.tx());
+            for (Write w : p.writes()) if (locks.containsKey(w.key())) throw new IllegalStateException("PREPARE " + p.tx() + " of a locked key");
+            prepared.put(p.tx(), new Prepared(p.tx(), p.epoch(), p.writes(), p.sinceMillis(), p.rid()));
+            for (Write w : p.writes()) locks.put(w.key(), p.tx());
             if (p.tx().isManual()) {
                 manual = p.tx();
                 lastManualSeq = Math.max(lastManualSeq, p.tx().seq());
             }
         } else if (r instanceof LogRecord.Commit c) {
             Prepared p = decide(c.tx(), true);
-            if (p.op() == Op.PUT) data.put(p.key(), p.value());
-            else data.remove(p.key());
-            if (p.tx().isManual()) {
-                changedByHand.remove(p.key());
-                changedByHand.add(p.key());
-                if (changedByHand.size() > MAX_CHANGED_BY_HAND) {
-                    Iterator<String> it = changedByHand.iterator();
-                    it.next();
-                    it.remove();
-                }
+            boolean tombstones = view != null && !view.settled();
+            for (Write w : p.writes()) {
+                if (w.kind() == Write.Kind.CHECK) continue;
+                byte[] value = w.kind() == Write.Kind.PUT ? w.value().getBytes(StandardCharsets.UTF_8) : null;
+                store.apply(w.key(), value, c.version(), tombstones);
+                if (view != null && view.settled() && self != 0 && !placement.holds(self, Hash.strhash64(w.key()))) store.remove(w.key());
+                if (p.tx().isManual()) handChanged(w.key());
             }
         } else if (r instanceof LogRecord.Abort a) {
             decide(a.tx(), false);
         } else if (r instanceof LogRecord.Epoch e) {
             epoch = Math.max(epoch, e.epoch());
         } else if (r instanceof LogRecord.Data d) {
-            data.put(d.key(), d.value());
+            store.apply(d.key(), d.value(), d.version(), true);
+        } else if (r instanceof LogRecord.Copy c) {
+            for (LogRecord.Data d : c.entries()) store.apply(d.key(), d.value(), d.version(), true);
+        } else if (r instanceof LogRecord.Copied c) {
+            copiedRound = c.round();
+        } else if (r instanceof LogRecord.ViewRecord v) {
+            applyView(v.view());
         } else if (r instanceof LogRecord.Decided d) {
             decided.put(d.tx(), d.committed());
             if (d.tx().isManual()) lastManualSeq = Math.max(lastManualSeq, d.tx().seq());
@@ -251,15 +444,29 @@ public final class Participant implements kvstore.core.log.LogState {
             decided.load(o);
         } else if (r instanceof LogRecord.Hand h) {
             changedByHand.add(h.key());
+        } else if (r instanceof LogRecord.Rid d) {
+            rids.put(RidMemory.Outcome.of(d));
+        } else if (r instanceof LogRecord.HighVersion h) {
+            store.seeVersion(h.version());
         } else {
             throw new IllegalStateException("a follower log cannot hold " + r.getClass().getSimpleName());
+        }
+    }
+
+    private void handChanged(String key) {
+        changedByHand.remove(key);
+        changedByHand.add(key);
+        if (changedByHand.size() > MAX_CHANGED_BY_HAND) {
+            Iterator<String> it = changedByHand.iterator();
+            it.next();
+            it.remove();
         }
     }
 
     private Prepared decide(TxId tx, boolean commit) {
         Prepared p = prepared.remove(tx);
         if (p == null) throw new IllegalStateException((commit ? "COMMIT " : "ABORT ") + tx + " of a tx never prepared");
-        locks.remove(p.key());
+        for (Write w : p.writes()) locks.remove(w.key());
         if (tx.equals(manual)) manual = null;
         decided.put(tx, commit);
         return p;
@@ -268,14 +475,17 @@ public final class Participant implements kvstore.core.log.LogState {
     /** The whole state as records, for a snapshot. Applying them to a fresh Participant rebuilds it. */
     @Override
     public List<LogRecord> snapshotRecords() {
-        List<LogRecord> out = new ArrayList<>(data.size() + prepared.size() + 16);
+        List<LogRecord> out = new ArrayList<>(store.size() + prepared.size() + 16);
         out.add(new LogRecord.Epoch(epoch));
-        for (Map.Entry<String, byte[]> e : data.entrySet()) out.add(new LogRecord.Data(e.getKey(), e.getValue()));
+        out.add(new LogRecord.HighVersion(store.highVersion()));
+        // The view first and the data after: applying a view may drop keys, never the other way round.
+        if (view != null) out.add(new LogRecord.ViewRecord(view));
+        if (copiedRound != 0) out.add(new LogRecord.Copied(copiedRound));
+        store.snapshot(out);
         decided.snapshot(out);
-        for (Prepared p : prepared.values()) {
-            out.add(new LogRecord.Prepare(p.tx(), p.epoch(), p.key(), p.op(), p.value(), p.sinceMillis()));
-        }
+        for (Prepared p : prepared.values()) out.add(new LogRecord.Prepare(p.tx(), p.epoch(), p.sinceMillis(), p.rid(), p.writes()));
         for (String k : changedByHand) out.add(new LogRecord.Hand(k));
+        rids.snapshot(out);
         return out;
     }
 
@@ -283,9 +493,23 @@ public final class Participant implements kvstore.core.log.LogState {
 
     public long epoch() { return epoch; }
 
-    public int keyCount() { return data.size(); }
+    public int keyCount() { return store.liveKeys(); }
 
-    public TreeMap<String, byte[]> data() { return data; }
+    /** The highest version this follower holds or has seen: a new leader starts above it. */
+    public long highVersion() { return store.highVersion(); }
+
+    public View view() { return view; }
+
+    public long copiedRound() { return copiedRound; }
+
+    public byte[] value(String key) { return store.value(key); }
+
+    public long version(String key) { return store.liveVersion(key); }
+
+    /** A page of live keys for the key browser (SPEC.md section 2, {@code /api/keys}). */
+    public Keys.Page keys(String prefix, String after, int limit) {
+        return Keys.page(store.entries(), prefix, after, limit, e -> e.live());
+    }
 
     public Collection<Prepared> prepared() { return Collections.unmodifiableCollection(prepared.values()); }
 
@@ -302,65 +526,21 @@ public final class Participant implements kvstore.core.log.LogState {
 
     public Boolean decidedOutcome(TxId tx) { return decided.get(tx); }
 
-    /** What this follower knows of a transaction, for a new leader resolving it (PROTOCOL.md, "Standby leader"). */
-    public enum Outcome { COMMITTED, ABORTED, PREPARED, UNKNOWN }
-
     public Outcome outcome(TxId tx) {
         if (prepared.containsKey(tx)) return Outcome.PREPARED;
         Boolean d = decided.get(tx);
         return d == null ? Outcome.UNKNOWN : d ? Outcome.COMMITTED : Outcome.ABORTED;
     }
 
-    /**
-     * Every decided transaction of every leader epoch, exactly: one bit per sequence number in a
-     * committed and an aborted bitset per epoch (a million transactions cost 250 KB). So a
-     * repeated phase-2 message, or a new leader asking what became of a transaction, always
-     * gets the truth, however long ago it was decided. Hand-driven transactions (epoch 0, whose
-     * numbers are clock readings) are kept in a small bounded map instead.
-     */
-    static final class Outcomes {
-        private final java.util.TreeMap<Long, java.util.BitSet> committed = new java.util.TreeMap<>();
-        private final java.util.TreeMap<Long, java.util.BitSet> aborted = new java.util.TreeMap<>();
-        private final LinkedHashMap<Long, Boolean> manual = new LinkedHashMap<>();
+    /** What this follower knows of a rid: the outcome its leader sent with phase 2, or null. */
+    public RidMemory.Outcome rid(String rid) { return rids.get(rid); }
 
-        Boolean get(TxId tx) {
-            if (tx.isManual()) return manual.get(tx.seq());
-            if (tx.seq() > Integer.MAX_VALUE) return null;
-            java.util.BitSet c = committed.get(tx.epoch());
-            if (c != null && c.get((int) tx.seq())) return Boolean.TRUE;
-            java.util.BitSet a = aborted.get(tx.epoch());
-            if (a != null && a.get((int) tx.seq())) return Boolean.FALSE;
-            return null;
-        }
-
-        void put(TxId tx, boolean commit) {
-            if (tx.isManual()) {
-                manual.put(tx.seq(), commit);
-                if (manual.size() > MANUAL_DECIDED_RETAINED) {
-                    Iterator<Long> it = manual.keySet().iterator();
-                    it.next();
-                    it.remove();
-                }
-                return;
-            }
-            if (tx.seq() > Integer.MAX_VALUE) return;
-            (commit ? committed : aborted).computeIfAbsent(tx.epoch(), e -> new java.util.BitSet()).set((int) tx.seq());
-        }
-
-        void load(LogRecord.Outcomes o) {
-            committed.computeIfAbsent(o.epoch(), e -> new java.util.BitSet()).or(java.util.BitSet.valueOf(o.committed()));
-            aborted.computeIfAbsent(o.epoch(), e -> new java.util.BitSet()).or(java.util.BitSet.valueOf(o.aborted()));
-        }
-
-        void snapshot(List<LogRecord> out) {
-            java.util.TreeSet<Long> epochs = new java.util.TreeSet<>(committed.keySet());
-            epochs.addAll(aborted.keySet());
-            for (long e : epochs) {
-                java.util.BitSet c = committed.getOrDefault(e, new java.util.BitSet());
-                java.util.BitSet a = aborted.getOrDefault(e, new java.util.BitSet());
-                out.add(new LogRecord.Outcomes(e, c.toByteArray(), a.toByteArray()));
-            }
-            for (Map.Entry<Long, Boolean> m : manual.entrySet()) out.add(new LogRecord.Decided(new TxId(0, m.getKey()), m.getValue()));
-        }
+    /** True when a transaction that carries this rid is prepared here (its outcome is not known yet). */
+    public boolean ridPending(String rid) {
+        for (Prepared p : prepared.values()) if (rid.equals(p.rid())) return true;
+        return false;
     }
+
+    /** The version a key holds (a deleted key's included), for a new leader resolving a transaction. */
+    public long heldVersion(String key) { return store.heldVersion(key); }
 }

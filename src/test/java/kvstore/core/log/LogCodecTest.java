@@ -1,6 +1,10 @@
 package kvstore.core.log;
 
-import kvstore.core.Op;
+import kvstore.core.Member;
+import kvstore.core.Write;
+import kvstore.core.view.Evicted;
+import kvstore.core.view.View;
+import kvstore.core.view.ViewMember;
 import kvstore.core.TxId;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -9,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -18,17 +23,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LogCodecTest {
     static List<LogRecord> samples() {
         byte[] v = "välue".getBytes(StandardCharsets.UTF_8);
+        Member a = Member.of("127.0.0.1", 16201), b = Member.of("10.0.0.1", 1);
+        View view = new View(9, 4, 2, 1, 3, List.of(a, b), List.of(new ViewMember(a, "id-1", false, 2), new ViewMember(b, null, true, 5)),
+                Set.of(b.id()), Set.of(a.id()), 9, false, true, List.of(new Evicted("10.0.0.9", 7, 1764259200000L, true)));
         return List.of(
-                new LogRecord.Prepare(new TxId(3, 17), 3, "kéy", Op.PUT, v, 1764259200000L),
-                new LogRecord.Prepare(new TxId(0, 5), 0, "k", Op.DELETE, null, 1),
-                new LogRecord.Commit(new TxId(3, 17)),
+                new LogRecord.Prepare(new TxId(3, 17), 3, 1764259200000L, "rid-1",
+                        List.of(Write.put("kéy", "välue"), Write.delete("k2").withCondition(7), Write.check("c", 0),
+                                Write.put("b", "x").blindly())),
+                new LogRecord.Prepare(new TxId(0, 5), 0, 1, null, List.of(Write.delete("k"))),
+                new LogRecord.Commit(new TxId(3, 17), 12),
                 new LogRecord.Abort(new TxId(3, 18)),
                 new LogRecord.Epoch(42),
-                new LogRecord.Decision(new TxId(4, 1), "k", List.of(1L, -2L)),
+                new LogRecord.Decision(new TxId(4, 1), 77, List.of("k", "ü"), List.of(1L, -2L)),
                 new LogRecord.End(new TxId(4, 1)),
-                new LogRecord.Register("127.0.0.1", 16201, "id-1"),
-                new LogRecord.Register("10.0.0.1", 1, null),
-                new LogRecord.Data("k", v),
+                new LogRecord.ViewRecord(view),
+                new LogRecord.ViewRecord(View.empty(1, 1, 1)),
+                new LogRecord.Data("k", 5, v),
+                new LogRecord.Data("gone", 6, null),
+                new LogRecord.Copy(List.of(new LogRecord.Data("k", 5, v), new LogRecord.Data("d", 7, null))),
+                new LogRecord.Copied(9),
+                new LogRecord.Rid("r:1", -5L, 412, 3, "error: version mismatch", 1764259200000L),
+                new LogRecord.HighVersion(123),
                 new LogRecord.Decided(new TxId(1, 2), true),
                 new LogRecord.Hand("k"),
                 new LogRecord.Outcomes(7, new byte[] {5, 1}, new byte[] {2}),
@@ -36,11 +51,14 @@ class LogCodecTest {
     }
 
     private static String show(LogRecord r) {
-        if (r instanceof LogRecord.Prepare p) return "Prepare" + p.tx() + p.epoch() + p.key() + p.op()
-                + (p.value() == null ? "null" : new String(p.value(), StandardCharsets.UTF_8)) + p.sinceMillis();
-        if (r instanceof LogRecord.Data d) return "Data" + d.key() + new String(d.value(), StandardCharsets.UTF_8);
+        if (r instanceof LogRecord.Data d) return data(d);
+        if (r instanceof LogRecord.Copy c) return "Copy" + c.entries().stream().map(LogCodecTest::data).toList();
         if (r instanceof LogRecord.Outcomes o) return "Outcomes" + o.epoch() + java.util.Arrays.toString(o.committed()) + java.util.Arrays.toString(o.aborted());
         return r.toString();
+    }
+
+    private static String data(LogRecord.Data d) {
+        return "Data" + d.key() + d.version() + (d.value() == null ? "deleted" : new String(d.value(), StandardCharsets.UTF_8));
     }
 
     @Test
@@ -95,7 +113,7 @@ class LogCodecTest {
 
     @Test
     void findValidRecordSkipsGarbage() {
-        byte[] rec = LogCodec.encode(new LogRecord.Commit(new TxId(1, 1)));
+        byte[] rec = LogCodec.encode(new LogRecord.Commit(new TxId(1, 1), 1));
         byte[] buf = new byte[100 + rec.length];
         for (int i = 0; i < 100; i++) buf[i] = (byte) (i * 37 + 11);
         System.arraycopy(rec, 0, buf, 100, rec.length);

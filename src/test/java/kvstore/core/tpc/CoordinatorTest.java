@@ -2,25 +2,30 @@ package kvstore.core.tpc;
 
 import kvstore.core.Errors;
 import kvstore.core.Member;
-import kvstore.core.Op;
-import kvstore.core.Ring;
 import kvstore.core.TxId;
+import kvstore.core.Write;
 import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Coordinator.Phase2Result;
 import kvstore.core.tpc.Coordinator.ReadResult;
 import kvstore.core.tpc.Coordinator.VoteKind;
+import kvstore.core.view.Membership;
+import kvstore.core.view.View;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The leader's state machine (PROTOCOL.md, "Write path" and "Read path"), driven by events with
- * a fake clock; assertions are on the effects it asks for, in order (raft's raft_test.go style).
+ * The leader's state machine (PROTOCOL.md, "Write path", "Read path", "Deadlines", "Versions"),
+ * driven by events with a fake clock; assertions are on the effects it asks for, in order
+ * (raft's raft_test.go style).
  *
  * <p>Placement: with followers 16201-16203 on 127.0.0.1 and redundancy 2, key "hello" lives on
  * 16201 then 16203 (see RingTest), so R1 = 16201 and R2 = 16203 below.
@@ -32,8 +37,20 @@ class CoordinatorTest {
     static final Member R1 = F1, R2 = F3;
     static final String K = "hello";
 
-    Coordinator c = new Coordinator(new Ring(List.of(F1, F2, F3), 2, 1), 7, Coordinator.Settings.defaults(), List.of());
     long now = 1_000;
+    Coordinator c = coordinator(Coordinator.Settings.defaults(), List.of());
+
+    static View view() {
+        View v = View.empty(2, 1, 3);
+        for (Member m : List.of(F1, F2, F3)) v = Membership.register(v, m.host(), m.port(), "id-" + m.port(), 7, 0).view();
+        return v;
+    }
+
+    Coordinator coordinator(Coordinator.Settings s, List<LogRecord.Decision> undecided) {
+        Coordinator k = new Coordinator(s, 7, view(), undecided, 0, new RidMemory(), 0, now);
+        for (Member m : List.of(F1, F2, F3)) k.followerHealth(m.id(), true, now);
+        return k;
+    }
 
     List<Effect> drain() {
         return c.drainEffects();
@@ -45,280 +62,390 @@ class CoordinatorTest {
         return out;
     }
 
+    static Coordinator.Vote yes(long version) {
+        return new Coordinator.Vote(VoteKind.YES, null, version);
+    }
+
     /** Submits a PUT and returns its tx id (from the prepares it caused). */
     TxId put(long req, String key, String value) {
-        c.submit(req, Op.PUT, key, value, now);
+        return write(req, new ClientOp.Put(key, value, -1, null));
+    }
+
+    TxId write(long req, ClientOp op) {
+        c.submit(req, op, now);
         List<Effect.SendPrepare> ps = only(drain(), Effect.SendPrepare.class);
         assertEquals(2, ps.size(), "a prepare to each replica, at once");
         return ps.get(0).tx();
     }
 
+    /** Makes the pending Append durable (the decision), returning what it appended. */
+    List<LogRecord> durable(List<Effect> es) {
+        Effect.Append a = only(es, Effect.Append.class).get(0);
+        c.durable(a.token(), now);
+        return a.records();
+    }
+
     /** Runs a PUT to the point where the client has its 201 and phase 2 is on its way. */
     TxId committed(long req, String key) {
         TxId tx = put(req, key, "v");
-        c.voted(tx, R1.id(), VoteKind.YES, null, now);
-        c.voted(tx, R2.id(), VoteKind.YES, null, now);
-        assertEquals(1, only(drain(), Effect.AppendDecision.class).size());
-        c.decisionDurable(tx, now);
-        List<Effect> es = drain();
-        assertEquals(List.of(new Effect.Reply(req, 201, "", null)), only(es, Effect.Reply.class));
+        c.voted(tx, R1.id(), yes(0), now);
+        c.voted(tx, R2.id(), yes(0), now);
+        durable(drain());
+        List<Effect.Reply> rs = only(drain(), Effect.Reply.class);
+        assertEquals(1, rs.size());
+        assertEquals(201, rs.get(0).answer().status());
         return tx;
     }
 
     @Test
-    void allYesDecidesThenRepliesThenRunsPhaseTwo() {
+    void allYesDecidesWithAVersionAboveTheReplicasThenRepliesThenRunsPhaseTwo() {
         TxId tx = put(1, K, "world");
         assertEquals(new TxId(7, 1), tx);
-        c.voted(tx, R2.id(), VoteKind.YES, null, now);
+        c.voted(tx, R2.id(), yes(41), now);
         assertEquals(List.of(), drain(), "nothing until every replica voted");
-        c.voted(tx, R1.id(), VoteKind.YES, null, now);
+        c.voted(tx, R1.id(), yes(40), now);
         List<Effect> es = drain();
-        assertEquals(List.of(new Effect.AppendDecision(tx, K, List.of(R1.id(), R2.id()))), es, "decision first, no reply yet");
-        c.decisionDurable(tx, now);
+        assertEquals(1, es.size(), "the decision first, no reply yet");
+        LogRecord.Decision d = (LogRecord.Decision) only(es, Effect.Append.class).get(0).records().get(0);
+        assertEquals(42, d.version(), "above every version a replica holds of the key");
+        assertEquals(List.of(K), d.keys());
+        assertEquals(List.of(R1.id(), R2.id()), d.replicaIds());
+        c.durable(only(es, Effect.Append.class).get(0).token(), now);
         es = drain();
         assertEquals(2, only(es, Effect.SendPhase2.class).size());
-        assertTrue(only(es, Effect.SendPhase2.class).stream().allMatch(Effect.SendPhase2::commit));
-        assertEquals(List.of(new Effect.Reply(1, 201, "", null)), only(es, Effect.Reply.class));
-        c.phase2Done(tx, R1.id(), Phase2Result.ACK, now);
-        assertEquals(List.of(), drain());
-        c.phase2Done(tx, R2.id(), Phase2Result.ACK, now);
-        assertEquals(List.of(new Effect.AppendEnd(tx)), drain());
-        assertEquals(0, c.pendingTransactions());
-        assertEquals(1, c.commits());
+        assertTrue(only(es, Effect.SendPhase2.class).stream().allMatch(p -> p.commit() && p.version() == 42));
+        Effect.Reply r = only(es, Effect.Reply.class).get(0);
+        assertEquals(201, r.answer().status());
+        assertEquals(42, r.answer().version());
+        assertEquals(42, c.lastVersion());
     }
 
     @Test
-    void abortReasonIsTheFirstNoInPlacementOrder() {
+    void aNoVoteAbortsWithTheFirstReasonInPlacementOrder() {
         TxId tx = put(1, K, "v");
-        c.voted(tx, R2.id(), VoteKind.NO, Errors.NO_KEY, now);
-        assertEquals(List.of(), only(drain(), Effect.Reply.class), "R1 has not answered: its reason would come first");
-        c.voted(tx, R1.id(), VoteKind.NO, Errors.UNABLE, now);
+        c.voted(tx, R2.id(), new Coordinator.Vote(VoteKind.NO, Errors.NO_KEY, 0), now);
+        assertEquals(List.of(), drain(), "R1 comes first in placement order: wait for it");
+        c.voted(tx, R1.id(), new Coordinator.Vote(VoteKind.NO, "error: value too long", 0), now);
         List<Effect> es = drain();
-        assertEquals(List.of(new Effect.Reply(1, 500, Errors.UNABLE, null)), only(es, Effect.Reply.class));
-        assertEquals(List.of(), only(es, Effect.SendPhase2.class), "a replica that voted no holds nothing");
-        assertEquals(1, c.aborts());
+        assertEquals("error: value too long", only(es, Effect.Reply.class).get(0).answer().body());
+        assertEquals(0, only(es, Effect.Append.class).size(), "presumed abort: nothing logged");
     }
 
     @Test
-    void aNoAfterAYesAbortsTheYes() {
-        TxId tx = put(1, K, "v");
-        c.voted(tx, R1.id(), VoteKind.YES, null, now);
-        c.voted(tx, R2.id(), VoteKind.NO, Errors.NO_KEY, now);
-        List<Effect> es = drain();
-        assertEquals(List.of(new Effect.Reply(1, 500, Errors.NO_KEY, null)), only(es, Effect.Reply.class));
-        assertEquals(List.of(new Effect.SendPhase2(tx, R1, false, 0)), only(es, Effect.SendPhase2.class));
-        assertEquals(List.of(), only(es, Effect.AppendDecision.class), "presumed abort: nothing logged");
+    void aFailedConditionIs412WithTheCurrentVersion() {
+        TxId tx = write(1, new ClientOp.Put(K, "v", 5, null));
+        c.voted(tx, R1.id(), new Coordinator.Vote(VoteKind.NO, Errors.VERSION_MISMATCH, 9), now);
+        Answer a = only(drain(), Effect.Reply.class).get(0).answer();
+        assertEquals(412, a.status());
+        assertEquals(Errors.VERSION_MISMATCH, a.body());
+        assertEquals(9, a.version());
     }
 
     @Test
-    void anUnreachableReplicaAbortsTheWriteAndIsSentAnAbortToo() {
-        TxId tx = put(1, K, "v");
-        c.voted(tx, R1.id(), VoteKind.UNKNOWN, Errors.UNABLE, now);
-        List<Effect> es = drain();
-        assertEquals(List.of(new Effect.Reply(1, 500, Errors.UNABLE, null)), only(es, Effect.Reply.class));
-        assertEquals(List.of(new Effect.SendPhase2(tx, R1, false, 0)), only(es, Effect.SendPhase2.class));
-        c.voted(tx, R2.id(), VoteKind.YES, null, now); // a late yes gets an abort as well
-        assertEquals(List.of(new Effect.SendPhase2(tx, R2, false, 0)), only(drain(), Effect.SendPhase2.class));
-    }
-
-    @Test
-    void neverA500AfterTheCommitDecision() {
-        TxId tx = committed(1, K);
-        c.phase2Done(tx, R1.id(), Phase2Result.RETRY, now);
-        c.phase2Done(tx, R2.id(), Phase2Result.RETRY, now);
-        for (Effect e : drain()) assertTrue(!(e instanceof Effect.Reply), "no second answer: " + e);
-    }
-
-    @Test
-    void phaseTwoRetriesWithCappedExponentialBackoff() {
-        TxId tx = committed(1, K);
-        List<Long> delays = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            c.phase2Done(tx, R1.id(), Phase2Result.RETRY, now);
-            delays.add(only(drain(), Effect.SendPhase2.class).get(0).delayMillis());
+    void conditionsTravelWithThePrepare() {
+        c.submit(1, new ClientOp.Put(K, "v", 5, null), now);
+        for (Effect.SendPrepare p : only(drain(), Effect.SendPrepare.class)) {
+            assertEquals(List.of(Write.put(K, "v").withCondition(5)), p.writes(), "each replica checks it under the key's lock");
         }
-        assertEquals(List.of(50L, 100L, 200L, 400L, 800L, 1000L, 1000L, 1000L), delays);
     }
 
     @Test
-    void aReadWaitsForAReplicaThatAcknowledgedTheLastWrite() {
-        TxId tx = committed(1, K);
-        c.submit(2, Op.GET, K, null, now);
-        assertEquals(List.of(), drain(), "no replica has applied the commit yet");
-        c.phase2Done(tx, R2.id(), Phase2Result.ACK, now);
-        assertEquals(List.of(new Effect.SendRead(2, R2, K)), drain(), "the second replica acknowledged first");
-        c.readDone(2, R2.id(), ReadResult.VALUE, "v".getBytes(), now);
-        Effect.Reply r = assertInstanceOf(Effect.Reply.class, drain().get(0));
-        assertEquals(200, r.status());
-        assertEquals("v", new String(r.value()));
+    void noAnswerIsNotNoButAbortsAndTellsThatReplicaToo() {
+        TxId tx = put(1, K, "v");
+        c.voted(tx, R1.id(), yes(0), now);
+        c.voted(tx, R2.id(), new Coordinator.Vote(VoteKind.UNKNOWN, null, 0), now);
+        List<Effect> es = drain();
+        assertEquals(Errors.UNABLE, only(es, Effect.Reply.class).get(0).answer().body());
+        assertEquals(2, only(es, Effect.SendPhase2.class).size(), "both may hold it prepared");
+        assertTrue(only(es, Effect.SendPhase2.class).stream().noneMatch(Effect.SendPhase2::commit));
     }
 
     @Test
-    void aReadTriesTheNextReplicaWhenTheFirstIsPendingOrGone() {
-        c.submit(1, Op.GET, K, null, now);
-        assertEquals(List.of(new Effect.SendRead(1, R1, K)), drain());
-        c.readDone(1, R1.id(), ReadResult.ELSEWHERE, null, now);
-        assertEquals(List.of(new Effect.SendRead(1, R2, K)), drain());
-        c.readDone(1, R2.id(), ReadResult.NO_KEY, null, now);
-        assertEquals(List.of(new Effect.Reply(1, 500, Errors.NO_KEY, null)), drain());
+    void aStaleAnswerAbortsWithUnableAndDeposesTheLeader() {
+        TxId tx = put(1, K, "v");
+        c.voted(tx, R1.id(), new Coordinator.Vote(VoteKind.STALE, null, 0), now);
+        List<Effect> es = drain();
+        assertEquals(1, only(es, Effect.Deposed.class).size());
+        Answer a = only(es, Effect.Reply.class).get(0).answer();
+        assertEquals(500, a.status());
+        assertEquals(Errors.UNABLE, a.body(), "'stale leader' is for leaders, not clients");
     }
 
     @Test
-    void writesToOneKeyWaitForThePreviousWritesPhaseTwo() {
+    void writesToOneKeyQueueBehindUnsettledPhaseTwo() {
         TxId first = committed(1, K);
-        c.submit(2, Op.PUT, K, "second", now);
-        assertEquals(List.of(), drain(), "the second write waits for phase 2 of the first");
-        c.submit(3, Op.PUT, "other", "x", now);
-        assertEquals(2, only(drain(), Effect.SendPrepare.class).size(), "another key is not held up");
+        c.submit(2, new ClientOp.Put(K, "w2", -1, null), now);
+        assertEquals(List.of(), only(drain(), Effect.SendPrepare.class), "waits for phase 2 of the first");
         c.phase2Done(first, R1.id(), Phase2Result.ACK, now);
-        assertEquals(List.of(), drain());
+        assertEquals(List.of(), only(drain(), Effect.SendPrepare.class));
         c.phase2Done(first, R2.id(), Phase2Result.ACK, now);
         List<Effect> es = drain();
-        assertEquals(2, only(es, Effect.SendPrepare.class).size());
-        assertEquals("second", only(es, Effect.SendPrepare.class).get(0).value());
+        assertEquals(1, only(es, Effect.Append.class).size(), "END of the first");
+        assertEquals(2, only(es, Effect.SendPrepare.class).size(), "the second starts");
     }
 
     @Test
-    void aReadQueuedBehindAWriteSeesItsOutcome() {
-        TxId tx = put(1, K, "v");
-        c.submit(2, Op.GET, K, null, now);
-        assertEquals(List.of(), drain(), "the read waits for the write to be answered");
-        c.voted(tx, R1.id(), VoteKind.YES, null, now);
-        c.voted(tx, R2.id(), VoteKind.NO, Errors.UNABLE, now);
-        List<Effect> es = drain();
-        // The write is answered 500; the read may not go to R1 (it holds the key prepared).
-        assertEquals(new Effect.Reply(1, 500, Errors.UNABLE, null), only(es, Effect.Reply.class).get(0));
-        assertEquals(List.of(new Effect.SendRead(2, R2, K)), only(es, Effect.SendRead.class));
-    }
-
-    @Test
-    void aWriteToAKeyOnADownFollowerFailsAtOnce() {
+    void aWriteWaitingOnADownReplicaFailsFastAndPhaseTwoPausesUntilItIsBack() {
+        TxId first = committed(1, K);
+        c.phase2Done(first, R1.id(), Phase2Result.ACK, now);
+        drain();
         c.followerHealth(R2.id(), false, now);
-        c.submit(1, Op.PUT, K, "v", now);
-        assertEquals(List.of(new Effect.Reply(1, 500, Errors.UNABLE, null)), drain());
+        c.phase2Done(first, R2.id(), Phase2Result.RETRY, now);
+        now += 5_000;
+        c.tick(now);
+        assertEquals(List.of(), only(drain(), Effect.SendPhase2.class), "nothing is sent to a follower that is down");
+        c.submit(2, new ClientOp.Put(K, "w2", -1, null), now);
+        assertEquals(Errors.UNABLE, only(drain(), Effect.Reply.class).get(0).answer().body());
         c.followerHealth(R2.id(), true, now);
-        c.submit(2, Op.PUT, K, "v", now);
-        assertEquals(2, only(drain(), Effect.SendPrepare.class).size());
+        assertEquals(1, only(drain(), Effect.SendPhase2.class).size(), "resumed as soon as it answers");
     }
 
     @Test
-    void waitingOperationsExpireOnTick() {
-        committed(1, K);
-        c.submit(2, Op.PUT, K, "v2", now);
+    void phaseTwoRetriesWithCappedJitteredBackoffFromTheTick() {
+        TxId tx = committed(1, K);
+        List<Long> gaps = new ArrayList<>();
+        long sentAt = now;
+        for (int i = 0; i < 8; i++) {
+            c.phase2Done(tx, R1.id(), Phase2Result.RETRY, now);
+            long start = now;
+            while (only(drain(), Effect.SendPhase2.class).isEmpty()) {
+                now += 5;
+                c.tick(now);
+            }
+            gaps.add(now - start);
+            sentAt = now;
+        }
+        for (long g : gaps) assertTrue(g <= 1_005, "capped at about a second: " + gaps);
+        assertTrue(gaps.get(gaps.size() - 1) >= 400, "backs off: " + gaps);
+        assertTrue(sentAt > 0);
+    }
+
+    @Test
+    void readsGoToTheFirstCurrentReplicaThatIsUpAndSettled() {
+        TxId w = committed(1, K);
+        c.phase2Done(w, R2.id(), Phase2Result.ACK, now);
         drain();
-        c.tick(now + Coordinator.Settings.defaults().opTimeoutMillis());
-        assertEquals(List.of(new Effect.Reply(2, 500, Errors.UNABLE, null)), only(drain(), Effect.Reply.class));
+        c.submit(2, new ClientOp.Get(K), now);
+        Effect.SendRead r = only(drain(), Effect.SendRead.class).get(0);
+        assertEquals(R2, r.to(), "R1 has not acknowledged the write yet");
+        assertTrue(r.deadlineMillis() <= now + 750, "each attempt has its own short deadline");
+        c.readDone(r.readId(), R2.id(), new Coordinator.ReadReply(ReadResult.VALUE, "v".getBytes(StandardCharsets.UTF_8), 3), now);
+        Answer a = only(drain(), Effect.Reply.class).get(0).answer();
+        assertEquals(200, a.status());
+        assertEquals(3, a.version());
     }
 
     @Test
-    void inheritedDecisionsAreFinishedAndHoldTheirKeys() {
-        TxId old = new TxId(6, 40);
-        Coordinator c2 = new Coordinator(new Ring(List.of(F1, F2, F3), 2, 1), 7, Coordinator.Settings.defaults(),
-                List.of(new LogRecord.Decision(old, K, List.of(R1.id(), R2.id()))));
-        List<Effect> es = c2.drainEffects();
-        assertEquals(List.of(new Effect.SendPhase2(old, R1, true, 0), new Effect.SendPhase2(old, R2, true, 0)), es);
-        c2.submit(1, Op.GET, K, null, now);
-        assertEquals(List.of(), c2.drainEffects(), "no replica has the inherited commit yet");
-        c2.phase2Done(old, R1.id(), Phase2Result.ACK, now);
-        assertEquals(List.of(new Effect.SendRead(1, R1, K)), c2.drainEffects());
-        // A follower that restarted and reports the tx as still prepared is told to commit it.
-        c2.heldReport(R2.id(), List.of(new Coordinator.Held(old, K)), now);
-        assertEquals(List.of(), only(c2.drainEffects(), Effect.AppendAbort.class));
+    void aReadThatGetsNoAnswerMovesOnToTheNextReplica() {
+        c.submit(1, new ClientOp.Get(K), now);
+        Effect.SendRead r1 = only(drain(), Effect.SendRead.class).get(0);
+        assertEquals(R1, r1.to());
+        c.readDone(r1.readId(), R1.id(), new Coordinator.ReadReply(ReadResult.ELSEWHERE, null, 0), now);
+        Effect.SendRead r2 = only(drain(), Effect.SendRead.class).get(0);
+        assertEquals(R2, r2.to());
+        c.readDone(r2.readId(), R2.id(), new Coordinator.ReadReply(ReadResult.NO_KEY, null, 0), now);
+        assertEquals(Errors.NO_KEY, only(drain(), Effect.Reply.class).get(0).answer().body());
     }
 
     @Test
-    void aHeldTransactionOfAnEarlierEpochIsAbortedOnlyAfterTheAbortIsRecorded() {
-        TxId old = new TxId(3, 2);
-        c.heldReport(R1.id(), List.of(new Coordinator.Held(old, K)), now);
-        assertEquals(List.of(new Effect.AppendAbort(old)), drain(), "record first, announce after");
-        c.heldReport(R2.id(), List.of(new Coordinator.Held(old, K)), now);
-        assertEquals(List.of(), drain(), "one record is enough");
-        c.submit(1, Op.GET, K, null, now);
-        assertEquals(List.of(), drain(), "both replicas hold the key prepared");
-        c.abortDurable(old, now);
-        List<Effect> es = drain();
-        assertEquals(List.of(new Effect.SendPhase2(old, R1, false, 0), new Effect.SendPhase2(old, R2, false, 0)),
-                only(es, Effect.SendPhase2.class));
-        c.phase2Done(old, R1.id(), Phase2Result.ACK, now);
-        assertEquals(List.of(new Effect.SendRead(1, R1, K)), drain());
-    }
-
-    @Test
-    void heldTransactionsOfThisEpochAreLeftToPhaseTwoOrAbortedIfOrphans() {
-        TxId live = put(1, K, "v");
-        c.heldReport(R1.id(), List.of(new Coordinator.Held(live, K)), now);
-        assertEquals(List.of(), drain(), "in flight: phase 2 will reach it");
-        c.voted(live, R1.id(), VoteKind.UNKNOWN, null, now);
-        c.voted(live, R2.id(), VoteKind.NO, Errors.UNABLE, now);
+    void anOperationWaitingPastItsDeadlineGetsUnable() {
+        TxId w = committed(1, K);
+        c.submit(2, new ClientOp.Put(K, "x", -1, null), now);
         drain();
-        c.phase2Done(live, R1.id(), Phase2Result.ACK, now);
-        drain();
-        // Its prepare arrived at R1 after the abort (overtaken): an orphan, aborted.
-        c.heldReport(R1.id(), List.of(new Coordinator.Held(live, K)), now);
-        assertEquals(List.of(new Effect.SendPhase2(live, R1, false, 0)), drain());
-        c.heldReport(R1.id(), List.of(new Coordinator.Held(new TxId(7, 99), K)), now);
-        assertEquals(List.of(), drain(), "a tx id we never issued is not ours to abort");
+        now += 5_001;
+        c.tick(now);
+        List<Effect.Reply> rs = only(drain(), Effect.Reply.class);
+        assertEquals(1, rs.size());
+        assertEquals(Errors.UNABLE, rs.get(0).answer().body());
+        assertNotNull(w);
     }
 
     @Test
-    void readsOfOneKeyRunTogetherButNotWithAWrite() {
-        c.submit(1, Op.GET, K, null, now);
-        c.submit(2, Op.GET, K, null, now);
-        assertEquals(2, only(drain(), Effect.SendRead.class).size());
-        c.submit(3, Op.PUT, K, "v", now);
-        assertEquals(List.of(), drain(), "the write waits for both reads");
-        c.readDone(1, R1.id(), ReadResult.NO_KEY, null, now);
-        drain();
-        c.readDone(2, R1.id(), ReadResult.NO_KEY, null, now);
-        assertEquals(2, only(drain(), Effect.SendPrepare.class).size());
-    }
-
-    /* --- Cluster mode: inherited transactions are resolved by asking the replicas --- */
-
-    Coordinator clustered() {
-        return new Coordinator(new Ring(List.of(F1, F2, F3), 2, 1), 9, Coordinator.Settings.cluster(), List.of());
+    void prepareMessagesCarryADeadlineShorterThanTheOperations() {
+        c.submit(1, new ClientOp.Put(K, "v", -1, null), now);
+        for (Effect.SendPrepare p : only(drain(), Effect.SendPrepare.class)) assertEquals(now + 1_500, p.deadlineMillis());
     }
 
     @Test
-    void inClusterModeAHeldTransactionCommittedOnAnyReplicaIsCommitted() {
-        Coordinator k = clustered();
-        TxId old = new TxId(8, 5);
-        k.heldReport(R2.id(), List.of(new Coordinator.Held(old, K)), now);
-        assertEquals(List.of(new Effect.QueryOutcome(old, R1, 0), new Effect.QueryOutcome(old, R2, 0)), k.drainEffects(),
-                "ask every replica; nothing is decided or sent yet");
-        k.submit(1, Op.GET, K, null, now);
-        assertEquals(List.of(), k.drainEffects(), "the key is held while it is resolved");
-        k.outcomeKnown(old, R2.id(), Coordinator.Outcome.PREPARED, now);
-        assertEquals(List.of(), k.drainEffects());
-        k.outcomeKnown(old, R1.id(), Coordinator.Outcome.COMMITTED, now);
-        List<Effect> es = k.drainEffects();
-        assertEquals(List.of(new Effect.SendPhase2(old, R2, true, 0)), only(es, Effect.SendPhase2.class),
-                "commit it where it is still prepared; R1 already has it");
-        assertEquals(List.of(new Effect.SendRead(1, R1, K)), only(es, Effect.SendRead.class), "R1 has the commit: read there");
-    }
-
-    @Test
-    void inClusterModeAHeldTransactionIsAbortedOnlyWhenEveryReplicaSaysNoneCommitted() {
-        Coordinator k = clustered();
-        TxId old = new TxId(8, 6);
-        k.heldReport(R1.id(), List.of(new Coordinator.Held(old, K)), now);
-        k.drainEffects();
-        k.outcomeKnown(old, R1.id(), Coordinator.Outcome.PREPARED, now);
-        k.outcomeKnown(old, R2.id(), Coordinator.Outcome.UNREACHABLE, now);
-        assertEquals(List.of(new Effect.QueryOutcome(old, R2, 1000)), k.drainEffects(), "no answer: ask again later, decide nothing");
-        k.outcomeKnown(old, R2.id(), Coordinator.Outcome.PREPARED, now);
-        assertEquals(List.of(new Effect.AppendAbort(old)), k.drainEffects(), "the abort is recorded before it is sent");
-        k.abortDurable(old, now);
-        assertEquals(List.of(new Effect.SendPhase2(old, R1, false, 0), new Effect.SendPhase2(old, R2, false, 0)),
-                only(k.drainEffects(), Effect.SendPhase2.class));
-    }
-
-    @Test
-    void aStaleAnswerAbortsWithThatReasonAndDeposesTheLeader() {
+    void clusterModeAnswersAfterTheFirstAckOrClosesTheConnectionAtTheDeadline() {
+        c = coordinator(Coordinator.Settings.cluster(), List.of());
         TxId tx = put(1, K, "v");
-        c.voted(tx, R1.id(), VoteKind.STALE, null, now);
+        c.voted(tx, R1.id(), yes(0), now);
+        c.voted(tx, R2.id(), yes(0), now);
+        durable(drain());
+        assertEquals(List.of(), only(drain(), Effect.Reply.class), "not before a replica holds the commit");
+        now += 5_001;
+        c.tick(now);
+        Answer a = only(drain(), Effect.Reply.class).get(0).answer();
+        assertTrue(a.close(), "decided but not answerable in time: no answer, never an error");
+    }
+
+    @Test
+    void stepDownAnswers503ForUndecidedAndNothingForDecided() {
+        c = coordinator(Coordinator.Settings.cluster(), List.of());
+        TxId decided = put(1, K, "v");
+        c.voted(decided, R1.id(), yes(0), now);
+        c.voted(decided, R2.id(), yes(0), now);
+        durable(drain());
+        drain();
+        c.submit(2, new ClientOp.Put("other", "v", -1, null), now); // preparing
+        c.submit(3, new ClientOp.Get("third"), now);
+        drain();
+        c.stepDown(now);
+        List<Effect.Reply> rs = only(drain(), Effect.Reply.class);
+        assertEquals(3, rs.size());
+        for (Effect.Reply r : rs) {
+            if (r.reqId() == 1) assertTrue(r.answer().close(), "a decided commit is the new leader's to answer");
+            else assertEquals(503, r.answer().status());
+        }
+        c.submit(4, new ClientOp.Get(K), now);
+        assertEquals(503, only(drain(), Effect.Reply.class).get(0).answer().status());
+    }
+
+    @Test
+    void aRetriedRidGetsTheFirstOutcomeAndAnotherRequestWithItIsInvalid() {
+        ClientOp.Put first = new ClientOp.Put(K, "v", -1, "r-1");
+        TxId tx = write(1, first);
+        c.submit(2, first, now); // in flight: waits for the first answer
+        assertEquals(List.of(), only(drain(), Effect.SendPrepare.class));
+        c.voted(tx, R1.id(), yes(0), now);
+        c.voted(tx, R2.id(), yes(0), now);
+        List<LogRecord> appended = durable(drain());
+        assertTrue(appended.get(1) instanceof LogRecord.Rid, "the rid's outcome is durable with the decision");
         List<Effect> es = drain();
-        assertEquals(List.of(new Effect.Reply(1, 500, Errors.UNABLE, null)), only(es, Effect.Reply.class));
-        assertEquals(1, only(es, Effect.Deposed.class).size());
+        List<Effect.Reply> rs = only(es, Effect.Reply.class);
+        assertEquals(2, rs.size());
+        assertTrue(rs.stream().allMatch(r -> r.answer().status() == 201 && r.answer().version() == 1));
+        assertTrue(only(es, Effect.SendPhase2.class).stream().allMatch(p -> p.rid() != null && p.rid().rid().equals("r-1")),
+                "followers remember it too");
+        c.submit(3, first, now);
+        assertEquals(201, only(drain(), Effect.Reply.class).get(0).answer().status(), "applied once");
+        c.submit(4, new ClientOp.Put(K, "other", -1, "r-1"), now);
+        assertEquals(Errors.INVALID_REQUEST, only(drain(), Effect.Reply.class).get(0).answer().body());
+        c.submit(5, new ClientOp.RidQuery("r-1"), now);
+        assertEquals("{\"rid\":\"r-1\",\"state\":\"committed\",\"version\":1}", only(drain(), Effect.Reply.class).get(0).answer().body());
+        c.submit(6, new ClientOp.RidQuery("never"), now);
+        assertEquals("{\"rid\":\"never\",\"state\":\"unknown\",\"version\":null}", only(drain(), Effect.Reply.class).get(0).answer().body());
+    }
+
+    @Test
+    void aRefusedWriteWithARidIsRecordedBeforeItIsAnswered() {
+        TxId tx = write(1, new ClientOp.Put(K, "v", 3, "r-2"));
+        c.voted(tx, R1.id(), new Coordinator.Vote(VoteKind.NO, Errors.VERSION_MISMATCH, 4), now);
+        List<Effect> es = drain();
+        assertEquals(List.of(), only(es, Effect.Reply.class), "not before the outcome is durable");
+        assertTrue(only(es, Effect.Append.class).get(0).records().get(0) instanceof LogRecord.Rid);
+        c.durable(only(es, Effect.Append.class).get(0).token(), now);
+        Answer a = only(drain(), Effect.Reply.class).get(0).answer();
+        assertEquals(412, a.status());
+        c.submit(2, new ClientOp.Put(K, "v", 3, "r-2"), now);
+        Answer again = only(drain(), Effect.Reply.class).get(0).answer();
+        assertEquals(412, again.status());
+        assertEquals(4, again.version());
+    }
+
+    @Test
+    void aTransactionReadsThenPreparesEveryKeyWithOneVersion() {
+        TxnRequest req = new TxnRequest(List.of(new TxnRequest.Condition("a", 0)),
+                List.of(new TxnRequest.TxnOp(TxnRequest.Kind.PUT, "a", "1"), new TxnRequest.TxnOp(TxnRequest.Kind.PUT, "b", "2"),
+                        new TxnRequest.TxnOp(TxnRequest.Kind.GET, "c", null)),
+                List.of(), null);
+        c.submit(1, new ClientOp.Txn(req), now);
+        List<Effect.SendRead> reads = only(drain(), Effect.SendRead.class);
+        assertEquals(3, reads.size(), "every key is read first, its lanes held");
+        for (Effect.SendRead r : reads) {
+            byte[] v = r.key().equals("c") ? "see".getBytes(StandardCharsets.UTF_8) : null;
+            c.readDone(r.readId(), r.to().id(), new Coordinator.ReadReply(v == null ? ReadResult.NO_KEY : ReadResult.VALUE, v, 5), now);
+        }
+        List<Effect.SendPrepare> ps = only(drain(), Effect.SendPrepare.class);
+        assertFalse(ps.isEmpty());
+        TxId tx = ps.get(0).tx();
+        assertTrue(ps.stream().allMatch(p -> p.tx().equals(tx)), "one transaction across every follower involved");
+        for (Effect.SendPrepare p : ps) c.voted(tx, p.to().id(), yes(7), now);
+        List<LogRecord> appended = durable(drain());
+        LogRecord.Decision d = (LogRecord.Decision) appended.get(0);
+        assertEquals(8, d.version());
+        assertEquals(Set.of("a", "b"), Set.copyOf(d.keys()));
+        Answer a = only(drain(), Effect.Reply.class).get(0).answer();
+        assertEquals(200, a.status());
+        assertEquals("{\"succeeded\":true,\"version\":8,\"results\":[{\"key\":\"a\",\"version\":8},{\"key\":\"b\",\"version\":8},"
+                + "{\"key\":\"c\",\"val\":\"see\",\"version\":5}]}", a.body());
+    }
+
+    @Test
+    void aTransactionWhoseConditionFailsRunsItsElseBranch() {
+        TxnRequest req = new TxnRequest(List.of(new TxnRequest.Condition("a", 4)),
+                List.of(new TxnRequest.TxnOp(TxnRequest.Kind.PUT, "a", "1")),
+                List.of(new TxnRequest.TxnOp(TxnRequest.Kind.GET, "a", null)), null);
+        c.submit(1, new ClientOp.Txn(req), now);
+        Effect.SendRead r = only(drain(), Effect.SendRead.class).get(0);
+        c.readDone(r.readId(), r.to().id(), new Coordinator.ReadReply(ReadResult.VALUE, "x".getBytes(StandardCharsets.UTF_8), 9), now);
+        Answer a = only(drain(), Effect.Reply.class).get(0).answer();
+        assertEquals("{\"succeeded\":false,\"version\":0,\"results\":[{\"key\":\"a\",\"val\":\"x\",\"version\":9}]}", a.body());
+    }
+
+    @Test
+    void decisionsFromTheLogRestartPhaseTwoAndHoldTheirKeys() {
+        TxId old = new TxId(6, 3);
+        c = coordinator(Coordinator.Settings.defaults(), List.of(new LogRecord.Decision(old, 30, List.of(K), List.of(R1.id(), R2.id()))));
+        List<Effect.SendPhase2> p2 = only(drain(), Effect.SendPhase2.class);
+        assertEquals(2, p2.size());
+        assertTrue(p2.stream().allMatch(p -> p.commit() && p.version() == 30));
+        c.submit(1, new ClientOp.Put(K, "v", -1, null), now);
+        assertEquals(List.of(), only(drain(), Effect.SendPrepare.class), "the inherited commit holds the key");
+        assertEquals(30, c.lastVersion());
+    }
+
+    @Test
+    void aHeldTransactionWithoutADecisionIsAbortedDurablyBeforeAnyoneIsTold() {
+        TxId old = new TxId(5, 9);
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
+        List<Effect> es = drain();
+        assertEquals(List.of(new LogRecord.Abort(old)), only(es, Effect.Append.class).get(0).records());
+        assertEquals(List.of(), only(es, Effect.SendPhase2.class));
+        c.durable(only(es, Effect.Append.class).get(0).token(), now);
+        Effect.SendPhase2 p = only(drain(), Effect.SendPhase2.class).get(0);
+        assertFalse(p.commit());
+        assertEquals(R1, p.to());
+    }
+
+    @Test
+    void aJoiningMemberGetsWritesBlindAndNoReads() {
+        View v = view();
+        Member f4 = Member.of("127.0.0.1", 16204);
+        View joined = Membership.register(Membership.capacity(v, 4, 7).view(), f4.host(), f4.port(), "id-4", 7, 0).view();
+        c.useView(joined, now);
+        c.followerHealth(f4.id(), true, now);
+        boolean sawBlind = false;
+        for (int i = 0; i < 40 && !sawBlind; i++) {
+            c.submit(100 + i, new ClientOp.Put("k" + i, "v", -1, null), now);
+            for (Effect.SendPrepare p : only(drain(), Effect.SendPrepare.class)) {
+                if (p.to().equals(f4)) {
+                    sawBlind = true;
+                    assertTrue(p.writes().get(0).blind(), "a member being filled takes the write blind");
+                }
+            }
+        }
+        assertTrue(sawBlind, "some key moves to the new member");
+        for (int i = 0; i < 40; i++) {
+            c.submit(200 + i, new ClientOp.Get("r" + i), now);
+            for (Effect.SendRead r : only(drain(), Effect.SendRead.class)) assertFalse(r.to().equals(f4), "it serves no read before it is current");
+        }
+    }
+
+    @Test
+    void anEvictedMembersPartInTransactionsIsOver() {
+        TxId tx = committed(1, K);
+        c.phase2Done(tx, R1.id(), Phase2Result.ACK, now);
+        c.followerHealth(R2.id(), false, now);
+        drain();
+        View evicted = Membership.evict(view(), R2.host(), R2.port(), true, Set.of(R2.id()), 7, 0).view();
+        c.useView(evicted, now);
+        List<Effect> es = drain();
+        assertEquals(1, only(es, Effect.Append.class).size(), "END: nothing is owed to it any more");
+        assertEquals(0, c.pendingTransactions());
+        assertTrue(c.settledBefore(evicted.number()));
+        c.submit(2, new ClientOp.Put(K, "after", -1, null), now);
+        for (Effect.SendPrepare p : only(drain(), Effect.SendPrepare.class)) assertFalse(p.to().equals(R2));
     }
 }

@@ -1,27 +1,33 @@
 package kvstore.core.tpc;
 
 import kvstore.core.Errors;
-import kvstore.core.KeyRequest;
-import kvstore.core.Limits;
-import kvstore.core.Op;
-import kvstore.core.Params;
+import kvstore.core.Hash;
+import kvstore.core.Member;
 import kvstore.core.TxId;
+import kvstore.core.Write;
 import kvstore.core.log.LogRecord;
+import kvstore.core.view.Evicted;
+import kvstore.core.view.Membership;
+import kvstore.core.view.Placement;
+import kvstore.core.view.View;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The follower's state machine (PROTOCOL.md, "Write path" steps 2 and 6, "Manual slot"),
- * driven by hand with a fake clock. Every test also replays the records the live path produced
- * into a fresh participant and checks it rebuilt the same state (recovery by replay).
+ * The follower's state machine (PROTOCOL.md, "Write path" steps 2 and 6, "Manual slot",
+ * "Versions", "Views and moving keys"), driven by hand with a fake clock. Every test also
+ * replays the records the live path produced into a fresh participant and checks it rebuilt
+ * the same state (recovery by replay).
  */
 class ParticipantTest {
     private final Participant p = new Participant();
@@ -33,42 +39,89 @@ class ParticipantTest {
     }
 
     private Participant.Step put(String key, String val, TxId tx, long epoch) {
-        String q = "key=" + Params.encode(key) + "&val=" + Params.encode(val)
-                + (tx == null ? "" : "&tx=" + tx + "&epoch=" + epoch);
-        return run(p.prepare(KeyRequest.parse(Op.PUT, Params.parse(q), Limits.DEFAULTS, true).request(), 1000));
+        return run(tx == null ? p.prepareByHand(Write.put(key, val), 1000) : p.prepare(tx, epoch, List.of(Write.put(key, val)), null, 1000));
     }
 
     private Participant.Step del(String key, TxId tx, long epoch) {
-        String q = "key=" + Params.encode(key) + (tx == null ? "" : "&tx=" + tx + "&epoch=" + epoch);
-        return run(p.prepare(KeyRequest.parse(Op.DELETE, Params.parse(q), Limits.DEFAULTS, true).request(), 1000));
+        return run(tx == null ? p.prepareByHand(Write.delete(key), 1000) : p.prepare(tx, epoch, List.of(Write.delete(key)), null, 1000));
     }
 
     private String value(String key) {
-        byte[] v = p.value(key);
+        return value(p, key);
+    }
+
+    private static String value(Participant x, String key) {
+        byte[] v = x.value(key);
         return v == null ? null : new String(v, StandardCharsets.UTF_8);
     }
 
     private void assertReplayMatches() {
-        Participant copy = new Participant();
+        assertReplayMatches(p, log, 0);
+    }
+
+    static void assertReplayMatches(Participant p, List<LogRecord> log, long self) {
+        Participant copy = new Participant(self);
         for (LogRecord r : log) copy.apply(r);
-        assertEquals(p.snapshotRecords().toString().replaceAll("\\[B@[0-9a-f]+", "bytes"),
-                copy.snapshotRecords().toString().replaceAll("\\[B@[0-9a-f]+", "bytes"));
-        assertEquals(p.data().keySet(), copy.data().keySet());
-        for (String k : p.data().keySet()) assertEquals(new String(p.data().get(k)), new String(copy.data().get(k)));
+        assertEquals(show(p), show(copy));
+        Participant fromSnapshot = new Participant(self);
+        for (LogRecord r : p.snapshotRecords()) fromSnapshot.apply(r);
+        assertEquals(show(p), show(fromSnapshot));
+    }
+
+    private static String show(Participant x) {
+        return x.snapshotRecords().toString().replaceAll("\\[B@[0-9a-f]+", "bytes") + x.keys(null, null, 1000);
     }
 
     @Test
-    void prepareLocksAndCommitApplies() {
+    void prepareLocksAndCommitAppliesWithItsVersion() {
         TxId t = new TxId(1, 1);
         Participant.Step s = put("a", "1", t, 1);
         assertEquals(202, s.status());
         assertEquals(Errors.VOTE_COMMIT, s.body());
         assertTrue(s.records().stream().anyMatch(r -> r instanceof LogRecord.Prepare));
-        assertEquals(Participant.ReadResult.NO_KEY, p.read("a", false));   // a person sees committed state
-        assertEquals(Participant.ReadResult.PENDING, p.read("a", true));   // the leader is told to wait
-        assertEquals(204, run(p.commit(t, 1)).status());
+        assertEquals(Participant.ReadResult.NO_KEY, p.read("a", false).result());   // a person sees committed state
+        assertEquals(Participant.ReadResult.PENDING, p.read("a", true).result());   // the leader is told to wait
+        assertEquals(204, run(p.commit(t, 1, 7, null)).status());
         assertEquals("1", value("a"));
-        assertEquals(Participant.ReadResult.VALUE, p.read("a", true));
+        assertEquals(7, p.read("a", true).version());
+        assertEquals(7, p.highVersion());
+        assertReplayMatches();
+    }
+
+    @Test
+    void aVoteCarriesTheHighestVersionHeldAndConditionsAreCheckedUnderTheLock() {
+        TxId t1 = new TxId(1, 1);
+        put("a", "1", t1, 1);
+        run(p.commit(t1, 1, 10, null));
+        Participant.Step wrong = run(p.prepare(new TxId(1, 2), 1, List.of(Write.put("a", "2").withCondition(9)), null, 0));
+        assertEquals(500, wrong.status());
+        assertEquals(Errors.VERSION_MISMATCH, wrong.body());
+        assertEquals(10, wrong.version(), "the current version, for the 412");
+        assertTrue(wrong.records().isEmpty(), "a no vote logs nothing");
+        Participant.Step absent = run(p.prepare(new TxId(1, 3), 1, List.of(Write.put("b", "x").withCondition(0)), null, 0));
+        assertEquals(202, absent.status(), "ifVersion=0: only if absent");
+        Participant.Step right = run(p.prepare(new TxId(1, 4), 1, List.of(Write.put("a", "2").withCondition(10)), null, 0));
+        assertEquals(202, right.status());
+        assertEquals(10, right.version(), "the leader gives the write a version above this");
+        assertReplayMatches();
+    }
+
+    @Test
+    void aTransactionLocksAllItsKeysOrNone() {
+        put("b", "held", new TxId(1, 1), 1);
+        Participant.Step s = run(p.prepare(new TxId(1, 2), 1, List.of(Write.put("a", "1"), Write.put("b", "2")), null, 0));
+        assertEquals(500, s.status());
+        assertEquals(Participant.ReadResult.NO_KEY, p.read("a", true).result(), "a is not locked by the refused transaction");
+        run(p.abort(new TxId(1, 1), 1));
+        Participant.Step ok = run(p.prepare(new TxId(1, 3), 1, List.of(Write.put("a", "1"), Write.put("b", "2"), Write.check("c", 0)), null, 0));
+        assertEquals(202, ok.status());
+        assertEquals(Participant.ReadResult.PENDING, p.read("c", true).result(), "a checked key is held too");
+        run(p.commit(new TxId(1, 3), 1, 5, null));
+        assertEquals("1", value("a"));
+        assertEquals("2", value("b"));
+        assertEquals(5, p.version("a"));
+        assertEquals(5, p.version("b"));
+        assertNull(value("c"));
         assertReplayMatches();
     }
 
@@ -84,21 +137,24 @@ class ParticipantTest {
     }
 
     @Test
-    void deleteOfAbsentKeyVotesNoKey() {
+    void deleteOfAbsentKeyVotesNoKeyUnlessBlind() {
         Participant.Step s = del("nope", new TxId(1, 1), 1);
         assertEquals(500, s.status());
         assertEquals(Errors.NO_KEY, s.body());
+        Participant.Step blind = run(p.prepare(new TxId(1, 2), 1, List.of(Write.delete("nope").blindly()), null, 0));
+        assertEquals(202, blind.status(), "a replica being filled takes a delete of a key it does not hold yet");
     }
 
     @Test
     void deleteRemovesOnCommit() {
         TxId t1 = new TxId(1, 1), t2 = new TxId(1, 2);
         put("a", "1", t1, 1);
-        p.commit(t1, 1).records().forEach(log::add);
+        run(p.commit(t1, 1, 1, null));
         assertEquals(202, del("a", t2, 1).status());
         assertEquals("1", value("a"));
-        run(p.commit(t2, 1));
+        run(p.commit(t2, 1, 2, null));
         assertNull(value("a"));
+        assertEquals(0, p.keyCount());
         assertReplayMatches();
     }
 
@@ -112,8 +168,8 @@ class ParticipantTest {
     void phaseTwoIsIdempotentAndNeverContradicts() {
         TxId t = new TxId(1, 1);
         put("a", "1", t, 1);
-        run(p.commit(t, 1));
-        Participant.Step again = p.commit(t, 1);
+        run(p.commit(t, 1, 1, null));
+        Participant.Step again = p.commit(t, 1, 1, null);
         assertEquals(204, again.status());
         assertTrue(again.records().isEmpty());
         assertEquals(500, p.abort(t, 1).status()); // an abort of a committed tx is a protocol violation
@@ -141,12 +197,14 @@ class ParticipantTest {
     }
 
     @Test
-    void aClaimedEpochMustBeAboveTheAcceptedOne() {
+    void aClaimedEpochMustBeAboveTheAcceptedOneAndNotWhileTheLeaderIsLive() {
         assertEquals(200, run(p.observeEpoch(5)).status());
-        assertEquals(409, run(p.claimEpoch(5)).status(), "the same epoch, claimed by a leader taking office");
-        assertEquals(409, run(p.claimEpoch(4)).status());
+        assertEquals(409, run(p.claimEpoch(5, false)).status(), "the same epoch, claimed by a leader taking office");
+        assertEquals(409, run(p.claimEpoch(4, false)).status());
+        assertEquals(409, run(p.claimEpoch(6, true)).status(), "a live leader of epoch 5 is not deposed by a claim (stickiness)");
+        assertEquals(5, p.epoch());
         assertEquals(200, run(p.observeEpoch(5)).status(), "a routine check at the current epoch");
-        Participant.Step claimed = run(p.claimEpoch(6));
+        Participant.Step claimed = run(p.claimEpoch(6, false));
         assertEquals(200, claimed.status());
         assertEquals(new LogRecord.Epoch(6), claimed.records().get(0), "recorded before the answer");
         assertEquals(6, p.epoch());
@@ -163,6 +221,7 @@ class ParticipantTest {
         assertEquals(204, run(p.commit(null, -1)).status());
         assertEquals("hand", value("a"));
         assertTrue(p.changedByHand().contains("a"));
+        assertTrue(p.version("a") > 0, "a change by hand gets a version of its own");
         assertEquals(204, p.commit(null, -1).status());                    // nothing pending: 204, as the seed answers
         assertEquals(204, p.abort(null, -1).status());                     // presumed abort
         assertReplayMatches();
@@ -182,39 +241,40 @@ class ParticipantTest {
 
     @Test
     void preparedTransactionsSurviveReplayLocked() {
-        put("a", "1", new TxId(2, 7), 2);
+        run(p.prepare(new TxId(2, 7), 2, List.of(Write.put("a", "1")), "rid-7", 0));
         Participant copy = new Participant();
         for (LogRecord r : log) copy.apply(r);
         assertEquals(1, copy.preparedByLeaders().size());
-        assertEquals(Participant.ReadResult.PENDING, copy.read("a", true));
-        assertEquals(204, copy.commit(new TxId(2, 7), 2).status());
-        assertEquals("1", new String(copy.value("a"), StandardCharsets.UTF_8));
+        assertEquals("rid-7", copy.preparedByLeaders().get(0).rid());
+        assertTrue(copy.ridPending("rid-7"));
+        assertEquals(Participant.ReadResult.PENDING, copy.read("a", true).result());
+        assertEquals(204, copy.commit(new TxId(2, 7), 2, 3, null).status());
+        assertEquals("1", value(copy, "a"));
     }
 
     @Test
-    void snapshotRebuildsTheSameState() {
-        put("a", "1", new TxId(1, 1), 1);
-        run(p.commit(new TxId(1, 1), 1));
-        put("b", "2", new TxId(1, 2), 1);
-        put("c", "hand", null, -1);
-        Participant copy = new Participant();
-        for (LogRecord r : p.snapshotRecords()) copy.apply(r);
-        assertEquals("1", new String(copy.value("a"), StandardCharsets.UTF_8));
-        assertEquals(2, copy.prepared().size());
-        assertNotNull(copy.manual());
-        assertEquals(Boolean.TRUE, copy.decidedOutcome(new TxId(1, 1)));
-        assertEquals(204, copy.commit(new TxId(1, 1), 1).status()); // still remembered as decided
+    void ridsArrivingWithPhaseTwoAreRememberedThroughSnapshots() {
+        TxId t = new TxId(1, 1);
+        put("a", "1", t, 1);
+        RidMemory.Outcome o = new RidMemory.Outcome("r-1", 42, 201, 9, "", 1000);
+        run(p.commit(t, 1, 9, o));
+        RidMemory.Outcome refused = new RidMemory.Outcome("r-2", 43, 412, 9, Errors.VERSION_MISMATCH, 1001);
+        run(p.abort(new TxId(1, 2), 1, refused)); // refused everywhere: the abort still carries the rid
+        assertEquals(o, p.rid("r-1"));
+        assertEquals(refused, p.rid("r-2"));
+        assertNull(p.rid("r-3"));
+        assertReplayMatches();
     }
 
     @Test
     void outcomesAreExactAndSurviveSnapshots() {
         for (int i = 1; i <= 150_000; i++) {
             TxId t = new TxId(3, i);
-            p.apply(new LogRecord.Prepare(t, 3, "k", Op.PUT, "v".getBytes(), 0));
-            p.apply(i % 3 == 0 ? new LogRecord.Abort(t) : new LogRecord.Commit(t));
+            p.apply(new LogRecord.Prepare(t, 3, 0, null, List.of(Write.put("k", "v"))));
+            p.apply(i % 3 == 0 ? new LogRecord.Abort(t) : new LogRecord.Commit(t, i));
         }
         TxId held = new TxId(3, 150_001);
-        p.apply(new LogRecord.Prepare(held, 3, "k", Op.PUT, "v".getBytes(), 0));
+        p.apply(new LogRecord.Prepare(held, 3, 0, null, List.of(Write.put("k", "v"))));
         Participant copy = new Participant();
         for (LogRecord r : p.snapshotRecords()) copy.apply(r);
         for (Participant x : List.of(p, copy)) {
@@ -238,5 +298,122 @@ class ParticipantTest {
         assertEquals(500, put("a", "1", t, 4).status(), "the late prepare must not lock the key");
         assertTrue(p.prepared().isEmpty());
         assertReplayMatches();
+    }
+
+    /* --- Views and moving keys --- */
+
+    static final Member F1 = Member.of("127.0.0.1", 16201), F2 = Member.of("127.0.0.1", 16202), F3 = Member.of("127.0.0.1", 16203);
+
+    private static View formed(Member... ms) {
+        View v = View.empty(2, 1, ms.length);
+        for (Member m : ms) v = Membership.register(v, m.host(), m.port(), "id-" + m.port(), 1, 0).view();
+        return v;
+    }
+
+    @Test
+    void copiesApplyOnlyWhatIsNewerSoADeletedKeyNeverComesBack() {
+        Participant f = new Participant(F3.id());
+        List<LogRecord> flog = new ArrayList<>();
+        View v = formed(F1, F2);
+        View joined = Membership.register(Membership.capacity(v, 3, 1).view(), F3.host(), F3.port(), "id-3", 1, 0).view();
+        flog.addAll(f.learnView(joined).records());
+        assertEquals("joining", f.state());
+        assertFalse(f.servesPersonReads(), "a joining member serves no person's read");
+        // A write of the moving range reaches the gainer blind: a delete it does not hold leaves a tombstone.
+        TxId d = new TxId(1, 1);
+        flog.addAll(f.prepare(d, 1, List.of(Write.delete("k").blindly()), null, 0).records());
+        flog.addAll(f.commit(d, 1, 20, null).records());
+        flog.addAll(f.prepare(new TxId(1, 2), 1, List.of(Write.put("n", "new").blindly()), null, 0).records());
+        flog.addAll(f.commit(new TxId(1, 2), 1, 21, null).records());
+        // Then the copy arrives with older versions of both: neither wins.
+        flog.addAll(f.applyCopy(List.of(new LogRecord.Data("k", 10, "old".getBytes()), new LogRecord.Data("n", 11, "older".getBytes()),
+                new LogRecord.Data("m", 12, "copied".getBytes()))).records());
+        assertNull(value(f, "k"), "the deleted key stays deleted");
+        assertEquals("new", value(f, "n"));
+        assertEquals("copied", value(f, "m"));
+        assertEquals(Participant.ReadResult.NOT_CURRENT, f.read("m", true).result(), "not current before the leader says so");
+        assertReplayMatches(f, flog, F3.id());
+    }
+
+    @Test
+    void anEvictedMemberDropsEverythingAndARejoinStartsEmpty() {
+        Participant f = new Participant(F2.id());
+        List<LogRecord> flog = new ArrayList<>();
+        View v = formed(F1, F2, F3);
+        flog.addAll(f.learnView(v).records());
+        flog.addAll(f.prepare(new TxId(1, 1), 1, List.of(Write.put("a", "1")), null, 0).records());
+        flog.addAll(f.commit(new TxId(1, 1), 1, 1, null).records());
+        flog.addAll(f.prepare(new TxId(1, 2), 1, List.of(Write.put("b", "2")), null, 0).records()); // left prepared
+        assertEquals("up", f.state());
+        View evicted = Membership.evict(v, F2.host(), F2.port(), true, Set.of(), 1, 5).view();
+        flog.addAll(f.learnView(evicted).records());
+        assertEquals("evicted", f.state());
+        assertEquals(0, f.keyCount());
+        assertTrue(f.preparedByLeaders().isEmpty(), "its prepared transactions go too: nothing it held is trusted");
+        View back = Membership.register(evicted, F2.host(), F2.port(), "id-2", 1, 6).view();
+        flog.addAll(f.learnView(back).records());
+        assertEquals("joining", f.state());
+        assertEquals(0, f.keyCount());
+        assertReplayMatches(f, flog, F2.id());
+    }
+
+    @Test
+    void aSettledViewDropsTheKeysThatMovedAway() {
+        View v = formed(F1, F2, F3);
+        Placement p3 = new Placement(v);
+        Participant f = new Participant(F1.id());
+        List<LogRecord> flog = new ArrayList<>(f.learnView(v).records());
+        List<String> mine = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            String k = "k" + i;
+            if (!p3.holds(F1.id(), Hash.strhash64(k))) continue;
+            mine.add(k);
+            TxId t = new TxId(1, i + 1);
+            flog.addAll(f.prepare(t, 1, List.of(Write.put(k, "v")), null, 0).records());
+            flog.addAll(f.commit(t, 1, i + 1, null).records());
+        }
+        // F1 is drained: the move completes and settles; F1 is out (nothing kept).
+        View drained = Membership.drain(v, F1.host(), F1.port(), 1).view();
+        flog.addAll(f.learnView(drained).records());
+        assertEquals("draining", f.state());
+        assertEquals(mine.size(), f.keyCount(), "a draining member keeps its keys until the move completes");
+        // F3 (a gainer) and F2 are marked current, the move completes and settles.
+        View x = Membership.startCopy(drained, 1).view();
+        for (long g : new Placement(x).gainers()) x = Membership.copied(x, g, x.copyRound(), 1).view();
+        View done = Membership.finishMove(x, 1, 9).view();
+        flog.addAll(f.learnView(done).records());
+        assertEquals("evicted", f.state());
+        assertEquals(0, f.keyCount());
+        assertEquals(new Evicted(F1.host(), F1.port(), 9, false), done.evictedAt(F1.host(), F1.port()));
+        assertReplayMatches(f, flog, F1.id());
+    }
+
+    @Test
+    void aSourceSendsExactlyTheKeysAGainerCopiesFromIt() {
+        View v = formed(F1, F2);
+        Participant src = new Participant(F1.id());
+        src.learnView(v);
+        for (int i = 0; i < 200; i++) {
+            TxId t = new TxId(1, i + 1);
+            src.prepare(t, 1, List.of(Write.put("k" + i, "v" + i)), null, 0);
+            src.commit(t, 1, i + 1, null);
+        }
+        View joined = Membership.startCopy(Membership.register(Membership.capacity(v, 3, 1).view(), F3.host(), F3.port(), "id-3", 1, 0).view(), 1).view();
+        src.learnView(joined);
+        Placement p = new Placement(joined);
+        List<String> sent = new ArrayList<>();
+        String after = null;
+        do {
+            Participant.CopyPage page = src.copyPage(joined.copyRound(), F3.id(), after, 7, 1 << 20, Set.of());
+            for (LogRecord.Data d : page.entries()) sent.add(d.key());
+            after = page.next();
+        } while (after != null);
+        for (int i = 0; i < 200; i++) {
+            String k = "k" + i;
+            long h = Hash.strhash64(k);
+            boolean expected = p.gains(F3.id(), h) && p.sourceOf(h, Set.of()).id() == F1.id();
+            assertEquals(expected, sent.contains(k), k);
+        }
+        assertNull(src.copyPage(joined.copyRound() + 1, F3.id(), null, 7, 1 << 20, Set.of()), "a round it does not know");
     }
 }

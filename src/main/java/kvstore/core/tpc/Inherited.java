@@ -1,0 +1,151 @@
+package kvstore.core.tpc;
+
+import kvstore.core.Member;
+import kvstore.core.TxId;
+import kvstore.core.log.LogRecord;
+import kvstore.core.view.Placement;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Transactions this leader did not begin, or has forgotten, that a follower reports holding
+ * prepared (PROTOCOL.md, "Recovery" and "Standby leader"). Each is resolved, and its keys stay
+ * held (no write of them prepares, no read goes to a replica holding them) until it is:
+ * <ul>
+ *   <li>one leader, its log the whole truth: commit if our log holds its decision (phase 2
+ *       restarts for those at once), otherwise abort — recorded durably before anyone is told,
+ *       so it can never be decided commit later (presumed abort);</li>
+ *   <li>cluster mode, where a standby's log is not the whole truth: ask every replica of its
+ *       keys; commit (with the version a replica committed it at) if any committed it, abort
+ *       once every replica answered and none did (no leader can have acknowledged it);</li>
+ *   <li>one of this epoch that we no longer track (a prepare that arrived after its abort): we
+ *       never decided to commit it, so it is aborted.</li>
+ * </ul>
+ */
+final class Inherited {
+    private final Coordinator c;
+    private final Set<TxId> commitsFromLog = new HashSet<>();
+    private final Set<TxId> abortsRecorded = new HashSet<>();
+    /** Cluster mode: what each replica said about a transaction being resolved. */
+    private final Map<TxId, Map<Long, Coordinator.OutcomeReply>> answers = new HashMap<>();
+
+    Inherited(Coordinator c) {
+        this.c = c;
+    }
+
+    /** A decision in our log without an END: phase 2 restarts at once. */
+    void fromLog(LogRecord.Decision d, long now) {
+        Transaction tx = new Transaction(d.tx(), null, d.keys(), 0, Transaction.State.COMMITTED);
+        tx.version = d.version();
+        for (long id : d.replicaIds()) {
+            Member m = c.member(id);
+            if (m != null) tx.slots.add(new Transaction.Slot(m, List.of(), SlotState.HELD));
+        }
+        commitsFromLog.add(tx.id);
+        c.trackInherited(tx);
+        for (Transaction.Slot s : tx.slots) c.writes().due(tx, s, now);
+    }
+
+    void held(Member m, Coordinator.Held h, long now) {
+        if (h.tx().epoch() > c.epoch()) return;
+        if (h.tx().epoch() == c.epoch()) {
+            // Ours. If we still track it, phase 2 will reach it. If not, it can only be an orphan
+            // (a prepare that arrived after its abort): we never decided to commit it.
+            if (c.transaction(h.tx()) == null && h.tx().seq() < c.nextSeq()) abortAt(m, h, now);
+            return;
+        }
+        Transaction tx = c.transaction(h.tx());
+        if (tx == null) {
+            boolean commit = commitsFromLog.contains(h.tx());
+            boolean recorded = abortsRecorded.contains(h.tx());
+            if (!commit && !recorded && c.settings().resolveHeldByQuery()) {
+                resolve(h, now);
+                return;
+            }
+            tx = new Transaction(h.tx(), null, h.keys(), 0, recorded ? Transaction.State.ABORTED : Transaction.State.ABORTING);
+            tx.ridText = h.rid();
+            c.trackInherited(tx);
+            if (!recorded) recordAbort(tx, now);
+        }
+        Transaction.Slot s = tx.slot(m.id());
+        if (s == null) {
+            s = new Transaction.Slot(m, List.of(), SlotState.HELD);
+            tx.slots.add(s);
+        }
+        if (s.state == SlotState.HELD && (tx.state == Transaction.State.ABORTED || tx.committed())) c.writes().due(tx, s, now);
+    }
+
+    private void abortAt(Member m, Coordinator.Held h, long now) {
+        Transaction tx = new Transaction(h.tx(), null, h.keys(), 0, Transaction.State.ABORTED);
+        Transaction.Slot s = new Transaction.Slot(m, List.of(), SlotState.HELD);
+        tx.slots.add(s);
+        c.trackInherited(tx);
+        c.writes().due(tx, s, now);
+    }
+
+    private void recordAbort(Transaction tx, long now) {
+        abortsRecorded.add(tx.id);
+        c.appendThen(List.of(new LogRecord.Abort(tx.id)), () -> {
+            if (tx.state != Transaction.State.ABORTING) return;
+            tx.state = Transaction.State.ABORTED;
+            for (Transaction.Slot s : tx.slots) if (s.state == SlotState.HELD) c.writes().due(tx, s, now);
+        });
+    }
+
+    /** Cluster mode: ask every replica of the transaction's keys what became of it. */
+    private void resolve(Coordinator.Held h, long now) {
+        Transaction tx = new Transaction(h.tx(), null, h.keys(), 0, Transaction.State.RESOLVING);
+        tx.ridText = h.rid();
+        Map<Long, Member> replicas = new LinkedHashMap<>();
+        Placement p = c.placement();
+        for (String key : h.keys()) for (Placement.Replica r : p.writeSet(key)) replicas.putIfAbsent(r.member().id(), r.member());
+        for (Member r : replicas.values()) tx.slots.add(new Transaction.Slot(r, List.of(), SlotState.HELD));
+        answers.put(tx.id, new HashMap<>());
+        c.trackInherited(tx);
+        for (Transaction.Slot s : tx.slots) ask(tx, s.member, now);
+    }
+
+    private void ask(Transaction tx, Member m, long now) {
+        c.effect(new Effect.QueryOutcome(tx.id, m, now + c.settings().phase2TimeoutMillis()));
+    }
+
+    /** A replica's answer about a transaction being resolved. */
+    void outcome(TxId id, Member m, Coordinator.OutcomeReply reply, long now) {
+        Transaction tx = c.transaction(id);
+        Map<Long, Coordinator.OutcomeReply> said = answers.get(id);
+        if (tx == null || said == null || tx.state != Transaction.State.RESOLVING || tx.slot(m.id()) == null) return;
+        if (reply.outcome() == Coordinator.Outcome.UNREACHABLE) {
+            c.askAgainLater(() -> { if (tx.state == Transaction.State.RESOLVING) ask(tx, m, c.now()); });
+            return;
+        }
+        said.put(m.id(), reply);
+        if (reply.outcome() == Coordinator.Outcome.COMMITTED) {
+            answers.remove(id);
+            tx.state = Transaction.State.COMMITTED;
+            tx.version = reply.version();
+            c.observeVersion(reply.version());
+            c.countCommit();
+            for (Transaction.Slot s : tx.slots) {
+                Coordinator.OutcomeReply a = said.get(s.member.id());
+                if (a == null || a.outcome() == Coordinator.Outcome.PREPARED) c.writes().due(tx, s, now);
+                else c.writes().settle(tx, s);
+                if (a != null && a.outcome() == Coordinator.Outcome.ABORTED) {
+                    c.effect(new Effect.Alarm(tx.id + " is committed on one replica and aborted on " + s.member.address()));
+                }
+            }
+            c.settleIfDone(tx, now);
+            return;
+        }
+        for (Transaction.Slot s : tx.slots) if (!said.containsKey(s.member.id())) return; // wait for the rest
+        // Every replica answered and none committed: no leader can have acknowledged it. Abort.
+        answers.remove(id);
+        tx.state = Transaction.State.ABORTING;
+        for (Transaction.Slot s : tx.slots) if (said.get(s.member.id()).outcome() != Coordinator.Outcome.PREPARED) c.writes().settle(tx, s);
+        recordAbort(tx, now);
+    }
+}

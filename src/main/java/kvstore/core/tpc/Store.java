@@ -1,0 +1,120 @@
+package kvstore.core.tpc;
+
+import kvstore.core.Hash;
+import kvstore.core.Keys;
+import kvstore.core.log.LogRecord;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * A follower's committed keys, each with the version of the write that stored it (PROTOCOL.md,
+ * "Versions"). A deleted key may be kept as a tombstone (a null value with its version) while
+ * keys move, so that a copy of an older value never brings it back: every change is applied
+ * only if its version is newer than the one held. Keys are in UTF-8 byte order.
+ */
+final class Store {
+    /** A key's value (null: deleted), version, and strhash64 (kept: a copy or a move looks at every key's). */
+    record Entry(byte[] value, long version, long hash) {
+        boolean live() {
+            return value != null;
+        }
+    }
+
+    private final TreeMap<String, Entry> entries = new TreeMap<>(Keys.UTF8_ORDER);
+    private int live;
+    private long highVersion;
+
+    Entry get(String key) {
+        return entries.get(key);
+    }
+
+    /** The value of a live key, or null. */
+    byte[] value(String key) {
+        Entry e = entries.get(key);
+        return e == null ? null : e.value;
+    }
+
+    /** The version a condition is checked against: 0 when the key is absent or deleted. */
+    long liveVersion(String key) {
+        Entry e = entries.get(key);
+        return e == null || !e.live() ? 0 : e.version;
+    }
+
+    /** The version held, a tombstone's included: a new write must be above it. */
+    long heldVersion(String key) {
+        Entry e = entries.get(key);
+        return e == null ? 0 : e.version;
+    }
+
+    /**
+     * Stores a value (or, with {@code value} null, a deletion) if {@code version} is newer than
+     * what is held. A deletion leaves a tombstone only when {@code keepTombstone}.
+     */
+    void apply(String key, byte[] value, long version, boolean keepTombstone) {
+        highVersion = Math.max(highVersion, version);
+        Entry old = entries.get(key);
+        if (old != null && old.version > version) return;
+        if (value == null && !keepTombstone) {
+            if (old != null) {
+                entries.remove(key);
+                if (old.live()) live--;
+            }
+            return;
+        }
+        entries.put(key, new Entry(value, version, old != null ? old.hash : Hash.strhash64(key)));
+        if ((old == null || !old.live()) && value != null) live++;
+        if (old != null && old.live() && value == null) live--;
+    }
+
+    void remove(String key) {
+        Entry old = entries.remove(key);
+        if (old != null && old.live()) live--;
+    }
+
+    /** Drops every entry the predicate selects (keys that moved away, or everything). */
+    void removeIf(Predicate<Map.Entry<String, Entry>> drop) {
+        for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Entry> e = it.next();
+            if (drop.test(e)) {
+                if (e.getValue().live()) live--;
+                it.remove();
+            }
+        }
+    }
+
+    void purgeTombstones() {
+        entries.values().removeIf(e -> !e.live());
+    }
+
+    int liveKeys() {
+        return live;
+    }
+
+    int size() {
+        return entries.size();
+    }
+
+    long highVersion() {
+        return highVersion;
+    }
+
+    void seeVersion(long v) {
+        highVersion = Math.max(highVersion, v);
+    }
+
+    NavigableMap<String, Entry> entries() {
+        return entries;
+    }
+
+    void snapshot(List<LogRecord> out) {
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            out.add(new LogRecord.Data(e.getKey(), e.getValue().version, e.getValue().value));
+        }
+    }
+}

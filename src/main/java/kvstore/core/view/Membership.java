@@ -1,0 +1,176 @@
+package kvstore.core.view;
+
+import kvstore.core.Errors;
+import kvstore.core.Member;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The leader's rules for changing the membership (SPEC.md section 10): registration, eviction,
+ * draining, capacity, and the steps of a move (copy round, a gainer current, completion,
+ * settling). Each rule takes the latest view and answers either the next view (one number up,
+ * for the caller to make durable before acting on it) or the error to answer. Pure: no clock
+ * (times come in as parameters), no I/O.
+ */
+public final class Membership {
+    private Membership() {}
+
+    /** The outcome of a rule: a new view (or null when nothing changes), or an error body and a reason for the log. */
+    public record Change(View view, String error, String reason) {
+        static Change to(View v) { return new Change(v, null, null); }
+        static Change none() { return new Change(null, null, null); }
+        static Change refused(String error, String reason) { return new Change(null, error, reason); }
+        public boolean ok() { return error == null; }
+    }
+
+    /* --- Registration --- */
+
+    /**
+     * A follower registers (SPEC.md section 2 {@code POST /register}, and section 10 joining).
+     * The same follower again is a success with no change. The same address with another
+     * identity while that address is a member is refused (its data directory was lost or
+     * swapped: PROTOCOL.md, "Node identity"). A new address joins while the members are fewer
+     * than the capacity: straight into the base while the cluster forms (nothing to copy yet),
+     * else as a joining member that is filled before it serves.
+     */
+    public static Change register(View v, String host, int port, String identity, long epoch, long nowMillis) {
+        ViewMember known = v.memberAt(host, port);
+        if (known != null) {
+            if (identity == null || identity.equals(known.identity())) return Change.none();
+            if (known.identity() == null) return Change.to(replace(v.next(epoch), known, known.withIdentity(identity)));
+            return Change.refused(Errors.UNABLE, "identity mismatch: " + host + ":" + port + " registered with data directory "
+                    + known.identity() + " but now has " + identity + " (its data directory was lost or swapped)");
+        }
+        if (v.memberCount() >= v.capacity()) return Change.refused(Errors.CAPACITY_FULL, null);
+        View n = v.next(epoch);
+        Member m = Member.of(host, port);
+        List<ViewMember> ms = new ArrayList<>(v.members());
+        ms.add(new ViewMember(m, identity, false, n.number()));
+        List<Evicted> ev = new ArrayList<>(v.evicted());
+        ev.removeIf(e -> e.host().equals(host) && e.port() == port);
+        n = n.withMembers(ms).withEvicted(ev);
+        if (!v.formed()) {
+            List<Member> base = new ArrayList<>(v.base());
+            base.add(m);
+            n = n.withBase(base, v.gone()).withFormed(ms.size() >= v.capacity());
+            return Change.to(n.withSettled(!n.moving()));
+        }
+        return Change.to(restartMove(n));
+    }
+
+    /* --- Admin requests --- */
+
+    /**
+     * Evicts a member now. {@code rejoin}: it may register again at once (evicted for not
+     * answering); otherwise it stays out until restarted. Refused when it would leave some key
+     * with no current replica that is up: its keys would be lost (a drain moves them first).
+     */
+    public static Change evict(View v, String host, int port, boolean rejoin, Collection<Long> down, long epoch, long nowMillis) {
+        ViewMember m = v.memberAt(host, port);
+        if (m == null) return Change.refused(Errors.INVALID_REQUEST, "no member " + host + ":" + port);
+        Placement p = new Placement(v);
+        Set<Long> others = new HashSet<>(down);
+        others.remove(m.member().id());
+        if (!p.survives(m.member().id(), others)) {
+            return Change.refused(Errors.INVALID_REQUEST, "evicting " + m.member().address()
+                    + " would leave keys with no current replica that is up; bring a replica back or drain it instead");
+        }
+        View n = v.next(epoch);
+        List<ViewMember> ms = new ArrayList<>(v.members());
+        ms.remove(m);
+        Set<Long> gone = new HashSet<>(v.gone());
+        if (v.inBase(m.member().id())) gone.add(m.member().id());
+        List<Evicted> ev = new ArrayList<>(v.evicted());
+        ev.removeIf(e -> e.host().equals(host) && e.port() == port);
+        ev.add(new Evicted(host, port, nowMillis, rejoin));
+        n = n.withMembers(ms).withBase(v.base(), gone).withEvicted(ev);
+        return Change.to(restartMove(n));
+    }
+
+    /** Moves a member's keys to the others first, then evicts it (at completion). */
+    public static Change drain(View v, String host, int port, long epoch) {
+        ViewMember m = v.memberAt(host, port);
+        if (m == null) return Change.refused(Errors.INVALID_REQUEST, "no member " + host + ":" + port);
+        if (m.draining()) return Change.none();
+        if (v.memberCount() - 1 < v.redundancy()) {
+            return Change.refused(Errors.INVALID_REQUEST, "draining " + m.member().address() + " would leave "
+                    + (v.memberCount() - 1) + " members, fewer than the redundancy " + v.redundancy());
+        }
+        View n = v.next(epoch);
+        return Change.to(restartMove(replace(n, m, m.withDraining(true))));
+    }
+
+    /** The most members the leader accepts; never below the redundancy or the members it has. */
+    public static Change capacity(View v, int n, long epoch) {
+        if (n < v.redundancy() || n < v.memberCount() || n > 1000) {
+            return Change.refused(Errors.INVALID_REQUEST, "capacity " + n + " is below the redundancy or the members (" + v.memberCount() + ")");
+        }
+        if (n == v.capacity()) return Change.none();
+        return Change.to(v.next(epoch).withCapacity(n));
+    }
+
+    /* --- The steps of a move --- */
+
+    /** Every write begun under an older view has settled: gainers may start copying. */
+    public static Change startCopy(View v, long epoch) {
+        if (!v.moving() || v.copyRound() != 0) return Change.none();
+        View n = v.next(epoch);
+        return Change.to(n.withCopyRound(n.number()));
+    }
+
+    /** A gainer (a new member, or one that gains keys from a leaving one) has copied everything of {@code round}. */
+    public static Change copied(View v, long memberId, long round, long epoch) {
+        if (round == 0 || round != v.copyRound() || v.current().contains(memberId)) return Change.none();
+        if (!new Placement(v).gainers().contains(memberId)) return Change.none();
+        Set<Long> cur = new HashSet<>(v.current());
+        cur.add(memberId);
+        return Change.to(v.next(epoch).withCurrent(cur));
+    }
+
+    /** True when every gainer holds everything: the move may complete. */
+    public static boolean complete(View v) {
+        if (!v.moving() || v.copyRound() == 0) return false;
+        for (long g : new Placement(v).gainers()) if (!v.current().contains(g)) return false;
+        return true;
+    }
+
+    /** The move is done: the target becomes the base; drained members are evicted. */
+    public static Change finishMove(View v, long epoch, long nowMillis) {
+        if (!complete(v)) return Change.none();
+        View n = v.next(epoch);
+        List<ViewMember> ms = new ArrayList<>();
+        List<Evicted> ev = new ArrayList<>(v.evicted());
+        for (ViewMember m : v.members()) {
+            if (m.draining()) ev.add(new Evicted(m.member().host(), m.member().port(), nowMillis, false));
+            else ms.add(m);
+        }
+        n = n.withMembers(ms).withEvicted(ev);
+        List<Member> base = new ArrayList<>();
+        for (ViewMember m : ms) base.add(m.member());
+        return Change.to(n.withBase(base, Set.of()).withCurrent(Set.of()).withCopyRound(0).withSettled(false));
+    }
+
+    /** The completion is durable where a new leader would find it: members may drop what moved away. */
+    public static Change settle(View v, long epoch) {
+        if (v.moving() || v.settled()) return Change.none();
+        return Change.to(v.next(epoch).withSettled(true));
+    }
+
+    /* --- Helpers --- */
+
+    /** A new target: gainers start over (their copies may not cover what they gain now). */
+    private static View restartMove(View n) {
+        View r = n.withCurrent(Set.of()).withCopyRound(0);
+        return r.withSettled(!r.moving() && n.settled());
+    }
+
+    private static View replace(View v, ViewMember old, ViewMember with) {
+        List<ViewMember> ms = new ArrayList<>(v.members());
+        ms.set(ms.indexOf(old), with);
+        return v.withMembers(ms);
+    }
+}

@@ -1,0 +1,162 @@
+package kvstore.core.view;
+
+import kvstore.core.Hash;
+import kvstore.core.Member;
+import kvstore.core.Ring;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A {@link View} with its two rings built, answering the questions both roles ask of it
+ * (PROTOCOL.md, "Views and moving keys"):
+ * <ul>
+ *   <li>{@link #writeSet}: every replica a write of the key must prepare on — the base replicas
+ *       that are not gone and the target replicas — and, for each, whether it is current
+ *       (checks conditions) or still filling (takes the write blind);</li>
+ *   <li>{@link #readSet}: the replicas that hold the key's latest committed value, in the order
+ *       to try them;</li>
+ *   <li>{@link #gainers}: target members that gain keys they do not hold yet;</li>
+ *   <li>{@link #copySourceFor}: which member a gainer copies a key from.</li>
+ * </ul>
+ * Immutable; building one costs two rings, so holders keep it while the view lasts.
+ */
+public final class Placement {
+    private final View view;
+    private final Ring base;
+    private final Ring target;
+
+    public Placement(View view) {
+        this.view = view;
+        this.base = new Ring(view.base(), view.redundancy(), view.vnodes());
+        this.target = new Ring(view.targetMembers(), view.redundancy(), view.vnodes());
+    }
+
+    public View view() { return view; }
+
+    public Ring baseRing() { return base; }
+
+    public Ring targetRing() { return target; }
+
+    /** One replica in a write: who, and whether it holds the key's latest value (it checks conditions). */
+    public record Replica(Member member, boolean current) {}
+
+    public List<Replica> writeSet(String key) {
+        return writeSetOfHash(Hash.strhash64(key));
+    }
+
+    public List<Replica> writeSetOfHash(long hash) {
+        List<Member> b = base.replicasOfHash(hash);
+        List<Member> t = target.replicasOfHash(hash);
+        List<Replica> out = new ArrayList<>(b.size() + 1);
+        for (Member m : b) if (!view.gone().contains(m.id())) out.add(new Replica(m, true));
+        for (Member m : t) {
+            if (b.contains(m) && !view.gone().contains(m.id())) continue;
+            out.add(new Replica(m, view.current().contains(m.id())));
+        }
+        return out;
+    }
+
+    /** The replicas holding the key's latest committed value: base (not gone) first, then current gainers. */
+    public List<Member> readSet(String key) {
+        return readSetOfHash(Hash.strhash64(key));
+    }
+
+    public List<Member> readSetOfHash(long hash) {
+        List<Member> out = new ArrayList<>(3);
+        for (Replica r : writeSetOfHash(hash)) if (r.current()) out.add(r.member());
+        return out;
+    }
+
+    /** True when {@code memberId} holds the latest committed value of keys with this hash. */
+    public boolean isCurrent(long memberId, long hash) {
+        for (Replica r : writeSetOfHash(hash)) if (r.member().id() == memberId) return r.current();
+        return false;
+    }
+
+    /** True when the member is in the key's base or target replicas: it may hold the key. */
+    public boolean holds(long memberId, long hash) {
+        if (!view.gone().contains(memberId)) for (Member m : base.replicasOfHash(hash)) if (m.id() == memberId) return true;
+        for (Member m : target.replicasOfHash(hash)) if (m.id() == memberId) return true;
+        return false;
+    }
+
+    /** True when the target ring gives the member keys with this hash that the base ring does not. */
+    public boolean gains(long memberId, long hash) {
+        boolean inTarget = false;
+        for (Member m : target.replicasOfHash(hash)) if (m.id() == memberId) inTarget = true;
+        if (!inTarget) return false;
+        if (view.gone().contains(memberId)) return true; // back after an eviction: it holds nothing
+        for (Member m : base.replicasOfHash(hash)) if (m.id() == memberId) return false;
+        return true;
+    }
+
+    /**
+     * Target members that gain some keys. The replica sets of both rings change only at ring
+     * points, so one hash per point of either ring covers every key.
+     */
+    public Set<Long> gainers() {
+        Set<Long> out = new HashSet<>();
+        for (long h : representatives()) {
+            for (Member m : target.replicasOfHash(h)) if (gains(m.id(), h)) out.add(m.id());
+        }
+        return out;
+    }
+
+    /**
+     * Ranges with no current replica a gainer could copy from, given the members that cannot
+     * serve ({@code unavailable}: gone or down): true when every key still has one.
+     */
+    public boolean everyRangeHasASource(Collection<Long> unavailable) {
+        for (long h : representatives()) {
+            boolean gained = false;
+            for (Member m : target.replicasOfHash(h)) gained |= gains(m.id(), h);
+            if (!gained) continue;
+            if (sourceOf(h, unavailable) == null) return false;
+        }
+        return true;
+    }
+
+    /** True when no key would be left without a current replica if {@code leaving} were gone too. */
+    public boolean survives(long leaving, Collection<Long> alsoUnavailable) {
+        Set<Long> out = new HashSet<>(alsoUnavailable);
+        out.add(leaving);
+        for (long h : representatives()) {
+            boolean any = false;
+            for (Replica r : writeSetOfHash(h)) if (r.current() && !out.contains(r.member().id())) any = true;
+            boolean hasReplicas = !writeSetOfHash(h).isEmpty();
+            if (hasReplicas && !any) return false;
+        }
+        return true;
+    }
+
+    /**
+     * The member a gainer copies keys with this hash from: the first base replica that is neither
+     * gone nor in {@code skip}; null when there is none.
+     */
+    public Member sourceOf(long hash, Collection<Long> skip) {
+        for (Member m : base.replicasOfHash(hash)) {
+            if (!view.gone().contains(m.id()) && !skip.contains(m.id())) return m;
+        }
+        return null;
+    }
+
+    /** The source's filter: true when {@code source} must send the key with this hash to {@code gainer}. */
+    public boolean copySourceFor(long source, long gainer, long hash, Collection<Long> skip) {
+        if (!gains(gainer, hash)) return false;
+        Member s = sourceOf(hash, skip);
+        return s != null && s.id() == source;
+    }
+
+    /** One hash per point of either ring: every distinct pair of replica sets is seen once. */
+    private List<Long> representatives() {
+        TreeSet<Long> pts = new TreeSet<>(Long::compareUnsigned);
+        for (long[] p : base.pointsWithOwners()) pts.add(p[0]);
+        for (long[] p : target.pointsWithOwners()) pts.add(p[0]);
+        return new ArrayList<>(pts);
+    }
+}

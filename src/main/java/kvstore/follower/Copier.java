@@ -1,0 +1,249 @@
+package kvstore.follower;
+
+import io.reactivex.rxjava3.core.Completable;
+import io.reactivex.rxjava3.core.Flowable;
+import io.reactivex.rxjava3.core.Scheduler;
+import io.reactivex.rxjava3.core.Single;
+import io.reactivex.rxjava3.disposables.Disposable;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.rxjava3.core.RxHelper;
+import io.vertx.rxjava3.ext.web.client.WebClient;
+import kvstore.core.Member;
+import kvstore.core.Params;
+import kvstore.core.tpc.CopyWire;
+import kvstore.core.tpc.Participant;
+import kvstore.core.view.View;
+import kvstore.http.Guard;
+import kvstore.node.NodeSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A gainer's side of moving keys (PROTOCOL.md, "Views and moving keys"): when its view says a
+ * copy round is open and it gains keys it does not hold, it pages through every current source
+ * ({@code GET /tpc/copy}) and applies each page in order, each key only if its version is newer
+ * than the one held — so the copy and the writes that reach it meanwhile commute, and a deleted
+ * key is never brought back. When every source is done it logs COPIED and the leader, at its
+ * next check, marks it current.
+ *
+ * <p>The pipeline is RxJava 3 through Vert.x's bindings, on the follower's event loop: for each
+ * source, {@code fetch page -> retry with backoff -> apply (log + fsync) -> pace -> next page}
+ * until the source says {@code end}. The stages read as one expression, and cancelling a round
+ * (a newer view) is one {@code dispose()}. A source that keeps failing is skipped: the round
+ * starts over with it in the skip set, so each key is copied from the next current replica
+ * instead. If no source is left for some keys, the round waits and says so.
+ */
+final class Copier {
+    private static final Logger LOG = LoggerFactory.getLogger(Copier.class);
+    static final int PAGE_KEYS = 4_096;
+    static final int PAGE_BYTES = 1 << 20;
+    private static final int ATTEMPTS = 4;
+
+    private final Vertx vertx;
+    private final NodeSettings settings;
+    private final Participant participant;
+    private final ParticipantShell shell;
+    private final FollowerMetrics metrics;
+    private final WebClient client;
+    private final Scheduler scheduler;
+    private final long bytesPerSecond;
+    private final long self;
+    private Disposable running;
+    private long round;
+    private final Set<Long> skip = new HashSet<>();
+    private long keys, bytes, roundKeys, roundBytes, startedMillis;
+    private String problem;
+    private boolean stopped;
+
+    Copier(Vertx vertx, NodeSettings settings, long self, Participant participant, ParticipantShell shell, FollowerMetrics metrics) {
+        this.vertx = vertx;
+        this.settings = settings;
+        this.participant = participant;
+        this.shell = shell;
+        this.metrics = metrics;
+        io.vertx.rxjava3.core.Vertx rx = io.vertx.rxjava3.core.Vertx.newInstance(vertx);
+        this.client = WebClient.create(rx, new WebClientOptions().setKeepAlive(true).setConnectTimeout(2_000)
+                .setUserAgentEnabled(false).setDecompressionSupported(false));
+        this.scheduler = RxHelper.scheduler(rx.getOrCreateContext());
+        this.bytesPerSecond = settings.copyRateBytes();
+        this.self = self;
+    }
+
+    /** Starts (or restarts, for a newer round) the copy the view asks for; stops one it no longer asks for. */
+    void maybeStart() {
+        if (stopped) return;
+        long want = participant.roundToCopy();
+        if (want == round && (running != null || want == 0)) return;
+        if (running != null) running.dispose();
+        running = null;
+        round = want;
+        skip.clear();
+        if (want == 0) return;
+        startRound();
+    }
+
+    private void startRound() {
+        View v = participant.view();
+        List<Member> sources = new ArrayList<>();
+        for (Member m : v.base()) if (!v.gone().contains(m.id()) && m.id() != self && !skip.contains(m.id())) sources.add(m);
+        cursor.clear();
+        long r = round;
+        roundKeys = 0;
+        roundBytes = 0;
+        startedMillis = System.currentTimeMillis();
+        problem = null;
+        LOG.info("follower {}: copying the keys it gains in round {} from {} source(s){}", settings.address(), r, sources.size(),
+                skip.isEmpty() ? "" : " (skipping " + skip.size() + " that did not answer)");
+        AtomicReference<Member> failed = new AtomicReference<>();
+        running = Flowable.fromIterable(sources)
+                .concatMapCompletable(src -> source(r, src).doOnError(e -> failed.set(src)))
+                .andThen(Completable.defer(() -> finish(r)))
+                .subscribe(() -> { }, e -> sourceFailed(r, failed.get(), e));
+    }
+
+    /** Every page of one source, applied in order, paced; done after the page that says {@code end}. */
+    private Completable source(long r, Member src) {
+        cursor.remove(src.id());
+        return fetch(r, src)
+                .retryWhen(backoff())
+                .flatMap(page -> apply(page).andThen(pace()).toSingleDefault(page))
+                .repeatUntil(() -> cursor.containsKey(src.id()) && cursor.get(src.id()) == null)
+                .ignoreElements();
+    }
+
+    /** One page from a source, after the cursor; each subscription (a retry, the next page) reads the cursor anew. */
+    private Single<Participant.CopyPage> fetch(long r, Member src) {
+        return Single.defer(() -> {
+            StringBuilder uri = new StringBuilder("/tpc/copy?round=").append(r)
+                    .append("&for=").append(Long.toUnsignedString(self))
+                    .append("&limit=").append(PAGE_KEYS).append("&bytes=").append(PAGE_BYTES);
+            String from = cursor.get(src.id());
+            if (from != null) {
+                uri.append("&after=");
+                Params.encodeTo(uri, from);
+            }
+            if (!skip.isEmpty()) {
+                uri.append("&skip=");
+                boolean first = true;
+                for (long id : skip) {
+                    if (!first) uri.append(',');
+                    uri.append(Long.toUnsignedString(id));
+                    first = false;
+                }
+            }
+            var req = client.get(src.port(), src.host(), uri.toString()).timeout(10_000);
+            if (settings.secret() != null) req.putHeader(Guard.SECRET_HEADER, settings.secret());
+            return req.rxSend().map(resp -> {
+                if (resp.statusCode() != 200) throw new IllegalStateException("copy from " + src.address() + " answered " + resp.statusCode());
+                Participant.CopyPage page = CopyWire.decode(resp.bodyAsString());
+                if (page == null) throw new IllegalStateException("malformed copy page from " + src.address());
+                cursor.put(src.id(), page.next());
+                return page;
+            });
+        });
+    }
+
+    /** Where each source's next page starts (a null value: that source is done). */
+    private final java.util.Map<Long, String> cursor = new java.util.HashMap<>();
+
+    /** Capped exponential backoff: 4 tries, then the error goes up (the source is skipped). */
+    private io.reactivex.rxjava3.functions.Function<Flowable<Throwable>, Flowable<Long>> backoff() {
+        return errors -> errors.zipWith(Flowable.range(1, ATTEMPTS), (e, n) -> {
+            if (n >= ATTEMPTS) throw e instanceof Exception ex ? ex : new RuntimeException(e);
+            return n;
+        }).flatMap(n -> Flowable.timer(Math.min(2_000, 100L << n), TimeUnit.MILLISECONDS, scheduler));
+    }
+
+    /** Applies a page (only what is newer) and waits for its fsync. */
+    private Completable apply(Participant.CopyPage page) {
+        if (page.entries().isEmpty()) return Completable.complete();
+        return Completable.defer(() -> {
+            long b = 0;
+            for (var d : page.entries()) b += d.key().length() + (d.value() == null ? 0 : d.value().length);
+            long pageBytes = b;
+            var step = participant.applyCopy(page.entries());
+            return Completable.create(em -> shell.persist(step).onComplete(ar -> {
+                if (ar.failed()) {
+                    em.onError(ar.cause());
+                    return;
+                }
+                keys += page.entries().size();
+                roundKeys += page.entries().size();
+                bytes += pageBytes;
+                roundBytes += pageBytes;
+                metrics.copied(page.entries().size(), pageBytes);
+                em.onComplete();
+            }));
+        });
+    }
+
+    /** Waits as long as it takes to keep the round under the configured rate (foreground traffic keeps its latency). */
+    private Completable pace() {
+        if (bytesPerSecond <= 0) return Completable.complete();
+        long elapsed = System.currentTimeMillis() - startedMillis;
+        long due = roundBytes * 1000 / bytesPerSecond;
+        return due > elapsed ? Completable.timer(due - elapsed, TimeUnit.MILLISECONDS, scheduler) : Completable.complete();
+    }
+
+    private Completable finish(long r) {
+        return Completable.create(em -> {
+            if (r != round || participant.roundToCopy() != r) {
+                em.onComplete();
+                return;
+            }
+            shell.persist(participant.copied(r)).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    long ms = Math.max(1, System.currentTimeMillis() - startedMillis);
+                    LOG.info("follower {}: copy round {} done: {} keys, {} bytes in {} ms ({} MiB/s)", settings.address(), r, roundKeys,
+                            roundBytes, ms, String.format("%.1f", roundBytes / 1048576.0 / (ms / 1000.0)));
+                    running = null;
+                    em.onComplete();
+                } else em.onError(ar.cause());
+            });
+        });
+    }
+
+    private void sourceFailed(long r, Member src, Throwable e) {
+        running = null;
+        if (stopped || r != round) return;
+        cursor.clear();
+        if (src != null) skip.add(src.id());
+        problem = "copy source " + (src == null ? "?" : src.address()) + " failed: " + e.getMessage();
+        LOG.warn("follower {}: {}; starting round {} over without it", settings.address(), problem, r);
+        View v = participant.view();
+        int left = 0;
+        for (Member m : v.base()) if (!v.gone().contains(m.id()) && !skip.contains(m.id())) left++;
+        long delay = left == 0 ? 2_000 : 200;
+        if (left == 0) {
+            LOG.warn("follower {}: no copy source is answering; waiting for one", settings.address());
+            skip.clear();
+        }
+        vertx.setTimer(delay, t -> {
+            if (!stopped && r == round && running == null) startRound();
+        });
+    }
+
+    ParticipantShell.CopyProgress progress() {
+        return new ParticipantShell.CopyProgress(keys, bytes);
+    }
+
+    JsonObject statusJson() {
+        return new JsonObject().put("round", round).put("running", running != null).put("keys", roundKeys).put("bytes", roundBytes)
+                .put("problem", problem);
+    }
+
+    void stop() {
+        stopped = true;
+        if (running != null) running.dispose();
+        client.close();
+    }
+}

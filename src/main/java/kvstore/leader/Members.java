@@ -1,0 +1,152 @@
+package kvstore.leader;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import kvstore.core.Member;
+import kvstore.core.log.LogRecord;
+import kvstore.core.view.Evicted;
+import kvstore.core.view.Membership;
+import kvstore.core.view.Placement;
+import kvstore.core.view.View;
+import kvstore.core.view.ViewKeeper;
+import kvstore.core.view.ViewMember;
+import kvstore.storage.LogStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The membership as the active leader runs it (SPEC.md section 10): the shell around the pure
+ * {@link ViewKeeper}. Registrations and admin requests become view changes, applied one at a
+ * time in the order received; each new view is fsynced before anyone is told, then sent to every
+ * follower (ahead of the next batch, or alone); the coordinator switches to it when the keeper
+ * says so. Followers' checks bring back the view they logged and the copy round they finished,
+ * which move the keeper on.
+ */
+final class Members implements FollowerChannel.Views {
+    private static final Logger LOG = LoggerFactory.getLogger(Members.class);
+
+    private final ViewKeeper keeper;
+    private final LogStore log;
+    private final FollowerClient client;
+    private final Consumer<View> act;
+    private long rebalanceSince;
+
+    Members(ViewKeeper keeper, LogStore log, FollowerClient client, Consumer<View> act) {
+        this.keeper = keeper;
+        this.log = log;
+        this.client = client;
+        this.act = act;
+        run();
+    }
+
+    /** Runs the keeper's effects: make views durable, then tell the followers; act; log. */
+    private void run() {
+        for (ViewKeeper.Effect e : keeper.drain()) {
+            if (e instanceof ViewKeeper.AppendView a) {
+                View before = keeper.durable();
+                log.append(new LogRecord.ViewRecord(a.view())).onSuccess(v -> {
+                    keeper.durable(a.view());
+                    pushAll(a.view());
+                    if (before != null) pushAll(before); // a member it evicted learns it (and stops serving)
+                    run();
+                });
+            } else if (e instanceof ViewKeeper.Act a) {
+                if (a.view().moving() && rebalanceSince == 0) rebalanceSince = System.currentTimeMillis();
+                if (!a.view().moving()) rebalanceSince = 0;
+                act.accept(a.view());
+            } else if (e instanceof ViewKeeper.Note n) {
+                LOG.info(n.message());
+            }
+        }
+    }
+
+    private void pushAll(View v) {
+        for (ViewMember m : v.members()) client.pushView(m.member());
+        for (Member m : v.base()) if (!v.gone().contains(m.id())) client.pushView(m);
+    }
+
+    /** Applies a rule to the latest view (after every change asked before it); completes once its view is durable. */
+    Future<Membership.Change> change(Function<View, Membership.Change> rule) {
+        Promise<Membership.Change> p = Promise.promise();
+        keeper.propose(rule, p::complete);
+        run();
+        return p.future();
+    }
+
+    /** A check answered: the view it logged, and the copy round it finished. */
+    void answered(Member m, long viewLogged, long copied) {
+        keeper.logged(m.id(), viewLogged);
+        View v = keeper.latest();
+        if (viewLogged < keeper.durable().number()) client.pushView(m);
+        if (copied != 0 && copied == v.copyRound() && !v.current().contains(m.id())) {
+            keeper.propose(x -> Membership.copied(x, m.id(), copied, x.epoch()), c -> {
+                if (c.view() != null) LOG.info("follower {} holds every key it gains: current in view {}", m.address(), c.view().number());
+            });
+        }
+        run();
+    }
+
+    void tick(ViewKeeper.Facts facts) {
+        keeper.tick(LeaderClock.now(), System.currentTimeMillis(), facts);
+        run();
+    }
+
+    View latest() {
+        return keeper.latest();
+    }
+
+    View acting() {
+        return keeper.acting();
+    }
+
+    /* --- FollowerChannel.Views --- */
+
+    @Override
+    public View durable() {
+        return keeper.durable();
+    }
+
+    @Override
+    public long logged(long memberId) {
+        return keeper.loggedBy(memberId);
+    }
+
+    @Override
+    public void logged(long memberId, long number) {
+        keeper.logged(memberId, number);
+        run();
+    }
+
+    /* --- Views for the status page and the admin API --- */
+
+    /** {@code rebalancing} of SPEC.md section 10: null when no key is moving. */
+    Object rebalancing(FollowerMonitor monitor) {
+        View v = keeper.latest();
+        if (!v.moving()) return null;
+        Placement p = new Placement(v);
+        return new JsonObject().put("view", v.number()).put("copyRound", v.copyRound())
+                .put("gainers", p.gainers().size()).put("current", v.current().size())
+                .put("keys", monitor.copiedKeys()).put("copied", monitor.copiedKeys())
+                .put("bytes", monitor.copiedBytes()).put("since", rebalanceSince == 0 ? null : rebalanceSince);
+    }
+
+    JsonObject json(FollowerMonitor monitor) {
+        View v = keeper.latest();
+        JsonArray members = new JsonArray();
+        for (ViewMember m : v.members()) {
+            String state = v.state(m.member().id());
+            if (!monitor.isUp(m.member().id()) && !state.equals("draining")) state = "down";
+            members.add(new JsonObject().put("id", m.member().idString()).put("host", m.member().host()).put("port", m.member().port())
+                    .put("state", state).put("since", m.since()));
+        }
+        JsonArray evicted = new JsonArray();
+        for (Evicted e : v.evicted()) evicted.add(new JsonObject().put("host", e.host()).put("port", e.port()).put("since", e.sinceMillis()));
+        return new JsonObject().put("view", v.number()).put("capacity", v.capacity()).put("redundancy", v.redundancy())
+                .put("members", members).put("evicted", evicted).put("rebalancing", rebalancing(monitor));
+    }
+}

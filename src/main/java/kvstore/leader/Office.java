@@ -1,0 +1,215 @@
+package kvstore.leader;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import kvstore.core.Member;
+import kvstore.core.log.LogRecord;
+import kvstore.core.log.ViewCodec;
+import kvstore.core.view.View;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which leader is the active one, in cluster mode (SPEC.md section 7; PROTOCOL.md, "Standby
+ * leader"), and what happens when that changes.
+ *
+ * <h2>Taking office</h2>
+ * A standby that gets the cluster lock ({@link Election}) picks an epoch above every one it has
+ * seen, makes it durable, and claims it from every follower that registered with it. A follower
+ * accepts a claim only above every epoch it has accepted and only when it has not heard from a
+ * live leader of its current epoch within its lease. Once a majority has durably accepted, the
+ * old leader can no longer get a message past them: the new leader adopts the newest view any
+ * of them logged, restates it under its own epoch, and serves once a majority has logged that.
+ *
+ * <h2>Stepping down</h2>
+ * A leader steps down when a follower has accepted a newer epoch, when another leader has
+ * published a higher one as active, and when it cannot reach a majority of its members for
+ * {@link #LEASE_MILLIS} (so clients that can still reach it move to the other): operations not
+ * decided are answered 503, decided ones get no answer (the new leader settles them), and it
+ * waits for the lock again as a standby. The reason is logged once and shown in
+ * {@code /api/status}.
+ */
+final class Office {
+    private static final Logger LOG = LoggerFactory.getLogger(Office.class);
+    /** A leader that cannot reach a majority of its members this long stops serving (SPEC.md section 7). */
+    static final long LEASE_MILLIS = 5_000;
+    /** Claim rounds a lock holder tries before it gives the lock back and waits again. */
+    static final int MAX_ROUNDS = 8;
+
+    private record Candidate(Member member, String identity, String nodeId) {}
+
+    private final LeaderVerticle l;
+    private final Map<Long, Candidate> candidates = new LinkedHashMap<>();
+    private Election election;
+    private boolean takingOffice;
+    private boolean everServed;
+    private long minoritySince;
+    private int rounds;
+    private String steppedDown;
+
+    Office(LeaderVerticle leader) {
+        this.l = leader;
+    }
+
+    /* --- Cluster mode: the standby --- */
+
+    void startStandby() {
+        l.cluster.onMemberRemoved(l.vertx().getOrCreateContext(), id -> {
+            l.monitor.nodeGone(id);
+            // Membership changed: ask everyone now. If it was us who was cut off (a pause, a
+            // partition), a 409 tells us a newer leader took office.
+            l.monitor.checkAll();
+        });
+        election = new Election(l.vertx(), l.cluster, this::directoryEntry, this::takeOffice);
+        election.start();
+    }
+
+    /** A follower registered with this standby: it is asked to accept our epoch when we take office. */
+    String candidate(Member m, String identity, String nodeId) {
+        candidates.put(m.id(), new Candidate(m, identity, nodeId));
+        return null;
+    }
+
+    private JsonObject directoryEntry() {
+        return new JsonObject().put("host", l.settings.advertise()).put("port", l.boundPort).put("nodeId", l.cluster.nodeId())
+                .put("state", l.active ? "active" : takingOffice ? "taking-office" : "standby").put("epoch", l.epoch);
+    }
+
+    private void takeOffice() {
+        if (l.stopping || l.active) return;
+        takingOffice = true;
+        rounds = 0;
+        election.highestPublishedEpoch().otherwise(0L).onComplete(ar -> claim(Math.max(l.epoch, ar.result()) + 1));
+    }
+
+    private void claim(long proposed) {
+        if (l.stopping || l.active) return;
+        if (++rounds > MAX_ROUNDS) {
+            LOG.warn("epoch {} not accepted by a majority after {} rounds: giving the lock back", proposed, MAX_ROUNDS);
+            takingOffice = false;
+            election.stepDown();
+            return;
+        }
+        l.epoch = proposed;
+        l.log.append(new LogRecord.Epoch(proposed)).onSuccess(appended -> {
+            List<Candidate> asked = new ArrayList<>(candidates.values());
+            List<Future<FollowerClient.CheckAnswer>> asks = new ArrayList<>();
+            for (Candidate c : asked) asks.add(l.client.check(c.member(), proposed, true, c.identity(), 1_000).otherwise(new FollowerClient.CheckAnswer(0, null, 0)));
+            Future.join(new ArrayList<>(asks)).onComplete(done -> {
+                long higher = 0;
+                int accepted = 0;
+                View newest = null;
+                for (Future<FollowerClient.CheckAnswer> f : asks) {
+                    FollowerClient.CheckAnswer a = f.result();
+                    higher = Math.max(higher, a.theirEpoch());
+                    if (!a.ok()) continue;
+                    accepted++;
+                    String text = a.body().getString("fullView");
+                    View v = text == null ? null : ViewCodec.fromText(text);
+                    if (v != null && v.newerThan(newest)) newest = v;
+                }
+                if (higher >= proposed) {
+                    claim(higher + 1); // some follower has seen a newer epoch: go above it
+                    return;
+                }
+                int voters = Math.max(l.settings.followers(), Math.max(asked.size(), newest == null ? 0 : newest.members().size()));
+                int majority = voters / 2 + 1;
+                if (accepted < majority) {
+                    LOG.warn("epoch {} accepted by {} of {} followers, {} needed: trying again", proposed, accepted, voters, majority);
+                    l.vertx().setTimer(500, t -> claim(proposed));
+                    return;
+                }
+                takingOffice = false;
+                steppedDown = null;
+                View start = newest != null ? newest
+                        : View.empty(Math.max(1, l.settings.redundancy()), l.settings.vnodes(), l.settings.followers());
+                l.becomeActive(start, true, true);
+                election.publish();
+                LOG.info("took office as the active leader: epoch {}, accepted by {} of {} followers; view {}", proposed, accepted, voters,
+                        start.number());
+                for (int i = 0; i < asked.size(); i++) {
+                    FollowerClient.CheckAnswer a = asks.get(i).result();
+                    if (a.ok()) l.monitor.accepted(asked.get(i).member(), a.body());
+                }
+                l.monitor.checkAll();
+            });
+        });
+    }
+
+    /* --- Stepping down --- */
+
+    /** A follower has accepted a newer epoch than ours. */
+    void superseded(Member m, long theirEpoch) {
+        if (theirEpoch > l.epoch) deposed("follower " + m.address() + " has accepted epoch " + theirEpoch + ", above ours (" + l.epoch + ")");
+    }
+
+    /** A newer leader took office. Alone there is no one to hand over to: the alarm says why, and writes are refused. */
+    void deposed(String reason) {
+        if (l.cluster == null) {
+            if (steppedDown == null) LOG.error("{}; with no cluster there is no one to hand over to", reason);
+            steppedDown = reason;
+            return;
+        }
+        stepDown(reason);
+    }
+
+    private void stepDown(String reason) {
+        if (!l.active) return;
+        LOG.warn("stepping down to standby (epoch {}): {}", l.epoch, reason);
+        steppedDown = reason;
+        l.active = false;
+        l.runner.stepDown();
+        l.members = null;
+        minoritySince = 0;
+        election.stepDown();
+    }
+
+    void healthChanged() {
+        if (l.cluster == null || !l.active) return;
+        boolean majority = l.monitor.upCount() >= l.monitor.size() / 2 + 1;
+        if (majority) minoritySince = 0;
+        else if (minoritySince == 0) minoritySince = LeaderClock.now();
+    }
+
+    void tick() {
+        if (l.runner.coordinator() != null) everServed = true;
+        if (l.cluster == null || !l.active) return;
+        healthChanged();
+        if (minoritySince != 0 && LeaderClock.now() - minoritySince >= LEASE_MILLIS) {
+            stepDown("it cannot reach a majority of its followers (" + l.monitor.upCount() + " of " + l.monitor.size() + " up) for "
+                    + LEASE_MILLIS / 1000 + " s");
+            return;
+        }
+        election.supersededAt(l.epoch).onSuccess(yes -> {
+            if (yes) stepDown("another leader has published a higher epoch as active");
+        });
+    }
+
+    /** Alone and deposed: it serves no more (a restart takes a new epoch). */
+    boolean cutOff() {
+        return l.cluster == null && steppedDown != null;
+    }
+
+    boolean everServed() {
+        return everServed;
+    }
+
+    /** Why this leader is not serving, for {@code /api/status}, or null. */
+    String reason() {
+        if (takingOffice) return "taking office";
+        return steppedDown;
+    }
+
+    boolean takingOffice() {
+        return takingOffice;
+    }
+
+    Future<Void> stop() {
+        return election == null ? Future.succeededFuture() : election.stop().otherwiseEmpty();
+    }
+}

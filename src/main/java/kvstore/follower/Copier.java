@@ -233,7 +233,7 @@ final class Copier {
     }
 
     ParticipantShell.CopyProgress progress() {
-        return new ParticipantShell.CopyProgress(keys, bytes);
+        return new ParticipantShell.CopyProgress(keys, bytes, round, roundKeys);
     }
 
     JsonObject statusJson() {

@@ -108,7 +108,7 @@ public final class FollowerVerticle extends VerticleBase {
     }
 
     ParticipantShell.CopyProgress copyProgress() {
-        return copier == null ? new ParticipantShell.CopyProgress(0, 0) : copier.progress();
+        return copier == null ? new ParticipantShell.CopyProgress(0, 0, 0, 0) : copier.progress();
     }
 
     FollowerMetrics metrics() {

@@ -189,6 +189,8 @@ final class ParticipantShell {
                     .put("copied", participant.copiedRound())
                     .put("copiedKeys", copy.keys())
                     .put("copiedBytes", copy.bytes())
+                    .put("copyRound", copy.round())
+                    .put("copyRoundKeys", copy.roundKeys())
                     .put("held", held);
             if (claim && participant.view() != null) o.put("fullView", ViewCodec.toText(participant.view()));
             return o;
@@ -196,7 +198,7 @@ final class ParticipantShell {
     }
 
     /** What the copier has done so far, for the leader's progress figures. */
-    record CopyProgress(long keys, long bytes) {}
+    record CopyProgress(long keys, long bytes, long round, long roundKeys) {}
 
     /* --- A person's requests (the seed's participant API, SPEC.md section 3) --- */
 

@@ -57,7 +57,7 @@ final class FollowerMonitor {
         long lastSeenMono;      // the same on the leader's clock, for how long it has been silent
         String refused;         // why this member is held down, or null
         String nodeId;          // cluster mode: its cluster member id
-        long copiedKeys, copiedBytes;
+        long copiedKeys, copiedBytes, keys, copyRound, copyRoundKeys;
 
         State(Member member, String identity, long since) {
             this.member = member;
@@ -187,8 +187,15 @@ final class FollowerMonitor {
             refuse(s, identity);
             return;
         }
-        s.copiedKeys = body.getLong("copiedKeys", 0L);
-        s.copiedBytes = body.getLong("copiedBytes", 0L);
+        long ck = body.getLong("copiedKeys", 0L), cb = body.getLong("copiedBytes", 0L);
+        // Followers count from their own start: the leader's totals only ever grow.
+        keysCopied += ck >= s.copiedKeys ? ck - s.copiedKeys : ck;
+        bytesCopied += cb >= s.copiedBytes ? cb - s.copiedBytes : cb;
+        s.copiedKeys = ck;
+        s.copiedBytes = cb;
+        s.keys = body.getLong("keys", 0L);
+        s.copyRound = body.getLong("copyRound", 0L);
+        s.copyRoundKeys = body.getLong("copyRoundKeys", 0L);
         heard(s);
         listener.answered(s.member, held(body.getJsonArray("held")), body.getLong("version", 0L), body.getLong("view", 0L),
                 body.getLong("copied", 0L));
@@ -269,17 +276,28 @@ final class FollowerMonitor {
         return out;
     }
 
+    /** Keys a gainer has copied in copy round {@code round}, by its last check. */
+    long roundCopied(long id, long round) {
+        State s = states.get(id);
+        return s == null || s.copyRound != round ? 0 : s.copyRoundKeys;
+    }
+
+    /** The keys a member held at its last check. */
+    long keysAt(long id) {
+        State s = states.get(id);
+        return s == null ? 0 : s.keys;
+    }
+
+    /** Keys copied by gainers since this leader started (from their checks). */
     long copiedKeys() {
-        long n = 0;
-        for (State s : states.values()) n += s.copiedKeys;
-        return n;
+        return keysCopied;
     }
 
     long copiedBytes() {
-        long n = 0;
-        for (State s : states.values()) n += s.copiedBytes;
-        return n;
+        return bytesCopied;
     }
+
+    private long keysCopied, bytesCopied;
 
     /** Each member as {@code /api/status} shows it; {@code state} comes from the view. */
     JsonArray statusJson(View view, Coordinator coordinator) {

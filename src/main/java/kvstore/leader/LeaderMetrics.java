@@ -43,6 +43,8 @@ final class LeaderMetrics extends NodeMetrics {
     static final String FOLLOWERS_REGISTERED = "kvstore.followers.registered";
     static final String FOLLOWER_BATCHES = "kvstore.follower.batches";
     static final String FOLLOWER_MESSAGES = "kvstore.follower.messages";
+    static final String COPY_KEYS = "kvstore.copy.keys";
+    static final String COPY_BYTES = "kvstore.copy.bytes";
 
     private final Timer prepareRound;
     private final Timer decisionFsync;
@@ -67,6 +69,10 @@ final class LeaderMetrics extends NodeMetrics {
                 FollowerClient::batches);
         functionCounter(FOLLOWER_MESSAGES, "Messages to followers (prepares, phase 2, reads) carried by those batches",
                 leader::followerClient, FollowerClient::messages);
+        functionCounter(COPY_KEYS, "Keys copied to followers that gain them (moving keys), as they report", leader::monitor,
+                FollowerMonitor::copiedKeys);
+        functionCounter(COPY_BYTES, "Bytes of keys and values copied to followers that gain them", leader::monitor,
+                FollowerMonitor::copiedBytes);
         logMeters(leader::log);
         prepareRound = timer(PHASE, "Two-phase commit, by phase", "phase", "prepare");
         decisionFsync = timer(PHASE, "Two-phase commit, by phase", "phase", "decision_fsync");

@@ -124,16 +124,30 @@ final class Members implements FollowerChannel.Views {
 
     /* --- Views for the status page and the admin API --- */
 
-    /** {@code rebalancing} of SPEC.md section 10: null when no key is moving. */
+    /**
+     * {@code rebalancing} of SPEC.md section 10, null when no key is moving: {@code keys} is the
+     * number of key copies the move needs (estimated: each gainer's share of the hash space times
+     * the keys the base holds once), {@code copied} those copied so far in this round.
+     */
     Object rebalancing(FollowerMonitor monitor) {
         View v = keeper.latest();
         if (!v.moving()) return null;
         Placement p = new Placement(v);
-        return new JsonObject().put("view", v.number()).put("copyRound", v.copyRound())
-                .put("gainers", p.gainers().size()).put("current", v.current().size())
-                .put("keys", monitor.copiedKeys()).put("copied", monitor.copiedKeys())
-                .put("bytes", monitor.copiedBytes()).put("since", rebalanceSince == 0 ? null : rebalanceSince);
+        long held = 0;
+        for (Member m : v.base()) if (!v.gone().contains(m.id())) held += monitor.keysAt(m.id());
+        int copies = Math.max(1, Math.min(v.redundancy(), v.base().size() - v.gone().size()));
+        double distinct = (double) held / copies;
+        double share = 0;
+        long copied = 0;
+        for (long g : p.gainers()) {
+            share += p.gainedShare(g);
+            copied += monitor.roundCopied(g, v.copyRound());
+        }
+        return new JsonObject().put("view", v.number()).put("keys", Math.round(distinct * share)).put("copied", copied)
+                .put("bytes", monitor.copiedBytes()).put("copyRound", v.copyRound()).put("gainers", p.gainers().size())
+                .put("current", v.current().size()).put("since", rebalanceSince == 0 ? null : rebalanceSince);
     }
+
 
     JsonObject json(FollowerMonitor monitor) {
         View v = keeper.latest();

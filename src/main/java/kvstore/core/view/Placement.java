@@ -26,6 +26,7 @@ import java.util.TreeSet;
  * Immutable; building one costs two rings, so holders keep it while the view lasts.
  */
 public final class Placement {
+    private static final double TWO_TO_64 = 18446744073709551616.0;
     private final View view;
     private final Ring base;
     private final Ring target;
@@ -150,6 +151,24 @@ public final class Placement {
         if (!gains(gainer, hash)) return false;
         Member s = sourceOf(hash, skip);
         return s != null && s.id() == source;
+    }
+
+    /**
+     * The share of the hash space (0 to 1) whose keys the member gains: with keys hashed
+     * uniformly, about that share of all keys moves to it (the progress estimate of a move).
+     */
+    public double gainedShare(long memberId) {
+        List<Long> pts = representatives();
+        if (pts.isEmpty()) return 0;
+        double share = 0;
+        for (int i = 0; i < pts.size(); i++) {
+            long from = pts.get(i);
+            long to = i + 1 < pts.size() ? pts.get(i + 1) : pts.get(0);
+            long d = to - from; // the unsigned distance up the ring, wrapping at 2^64
+            double width = pts.size() == 1 ? 1.0 : (d >= 0 ? (double) d : d + TWO_TO_64) / TWO_TO_64;
+            if (gains(memberId, from)) share += width;
+        }
+        return share;
     }
 
     /** One hash per point of either ring: every distinct pair of replica sets is seen once. */

@@ -26,11 +26,12 @@ class ProtectedModeTest {
     @Test
     void withoutASecretOnlyLoopbackMayBeBound() throws Exception {
         assertEquals("127.0.0.1", settings(Map.of(), "leader").host());
-        for (String ok : new String[] {"127.0.0.1", "127.0.0.2", "127.255.255.254", "localhost", "::1", "[::1]"}) {
+        for (String ok : new String[] {"127.0.0.1", "127.0.0.2", "127.255.255.254", "localhost", "LocalHost", "::1", "[::1]",
+                "0:0:0:0:0:0:0:1", "0::1", "[0:0::1]"}) {
             assertEquals(ok, settings(Map.of(), "leader", "--host", ok).host(), ok);
         }
         for (String bad : new String[] {"10.0.0.5", "192.168.56.10", "127.example.com", "127.0.0.1.nip.io", "1270.0.0.1",
-                "127.0.0", "127.0.0.256", "kv1.lab", "::2"}) {
+                "127.0.0", "127.0.0.256", "kv1.lab", "::2", "127.1", "0127.0.0.1", "[127.0.0.1]", "::ffff:127.0.0.1", "::1%lo"}) {
             UsageException e = assertThrows(UsageException.class, () -> settings(Map.of(), "leader", "--host", bad), bad);
             assertTrue(e.getMessage().contains("--secret") && e.getMessage().contains("--insecure"),
                     "the message says how to fix it: " + e.getMessage());

@@ -1,10 +1,13 @@
 package kvstore.system;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -15,10 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * leader's epoch (its directory entry expired while the leader was paused) would share it, reuse
  * its tx ids, and fail to fence it.
  */
+@ExtendWith(VertxExtension.class)
 class EpochClaimTest {
     @Test
-    void aClaimMustBeAboveEveryAcceptedEpoch() throws Exception {
-        try (LocalCluster c = new LocalCluster(1, 1).start()) {
+    void aClaimMustBeAboveEveryAcceptedEpoch(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 1, 1).start()) {
             assertEquals(201, Http.put(c.leader("/?key=a&val=1")).status());
             long epoch = new JsonObject(Http.get(c.leader("/api/status")).body()).getLong("epoch");
 

@@ -58,11 +58,12 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * <p>Known violations: none. The code as of 2026-12-01 passes every rule as written, so there is
  * no allow-list and no frozen store: any violation is a new one and fails the build.
  */
-@Timeout(120)
+@Timeout(60)
 class ArchitectureTest {
     private static JavaClasses main;
 
     @BeforeAll
+    @Timeout(120)
     static void importMainClasses() {
         main = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("kvstore");
     }

@@ -2,6 +2,7 @@ package kvstore.app;
 
 import kvstore.node.NodeSettings;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * unless --insecure), where the secret and the client token come from, and that neither is
  * ever printed. The exit code 2 on the real jar is in CommandLineIT and SecurityIT.
  */
+@Timeout(30)
 class ProtectedModeTest {
     private static NodeSettings settings(Map<String, String> env, String... args) throws Exception {
         return Config.parse(args, env).settings();

@@ -1,6 +1,7 @@
 package kvstore.http;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * whole path runs against the real jar in SecurityIT and HostileInputIT). Goal: a DNS-rebinding
  * Host or a foreign Origin is refused, and every form a legitimate client sends is accepted.
  */
+@Timeout(10)
 class GuardTest {
     private final Guard guard = new Guard(null, null, "127.0.0.1", "kv1.lab");
 

@@ -12,6 +12,7 @@ import kvstore.testing.Await;
 import kvstore.testing.RawHttp;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with the real timeouts in HostileInputIT.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(60)
 class IntakeTest {
     private static final long FIRST_MILLIS = 600, NEXT_MILLIS = 900;
     private static final int MAX_CONNECTIONS = 40;
@@ -46,6 +48,7 @@ class IntakeTest {
      * at a chosen pace and reading what comes back, which a plain socket says most directly.
      */
     @BeforeAll
+    @Timeout(120)
     static void start(Vertx vertx, VertxTestContext ctx) {
         vertx.deployVerticle(new VerticleBase() {
             @Override

@@ -12,6 +12,7 @@ import kvstore.core.tpc.Participant;
 import kvstore.testing.Await;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with a checkpoint each, and the checks on the files run on the test thread once all are in.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(120)
 class LogStoreTest {
     @TempDir
     Path dir;

@@ -7,6 +7,7 @@ import kvstore.testing.Await;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * followers registered, and a stop and start of every node keeps every acknowledged write.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(180)
 class CapacityAndRestartTest {
 
     @Test

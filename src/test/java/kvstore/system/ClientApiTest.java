@@ -10,6 +10,7 @@ import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
@@ -30,10 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * followers themselves.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(180)
 class ClientApiTest {
     static LocalCluster cluster;
 
     @BeforeAll
+    @Timeout(120)
     static void start(Vertx vertx) throws Exception {
         cluster = new LocalCluster(vertx, 3, 2).start();
     }

@@ -7,6 +7,7 @@ import kvstore.core.Errors;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * its tx ids, and fail to fence it.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(180)
 class EpochClaimTest {
     @Test
     void aClaimMustBeAboveEveryAcceptedEpoch(Vertx vertx) throws Exception {

@@ -8,6 +8,7 @@ import kvstore.testing.Await;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * answering "no key" for data it no longer has.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(180)
 class IdentityTest {
     @Test
     void aFollowerThatLostItsDataIsRefused(Vertx vertx) throws Exception {

@@ -10,6 +10,7 @@ import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import kvstore.testing.Scrape;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and that no node shows another node's meters.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(180)
 class MetricsTest {
     private static final String REQUESTS = "kvstore_requests_total";
 

@@ -9,6 +9,7 @@ import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,11 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and fencing, and the seed's hand-driven two-phase commit (the manual slot).
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(180)
 class ParticipantApiTest {
     static LocalCluster cluster;
     static long epoch;
 
     @BeforeAll
+    @Timeout(120)
     static void start(Vertx vertx) throws Exception {
         cluster = new LocalCluster(vertx, 1, 1).start();
         epoch = cluster.status().getLong("epoch");

@@ -10,6 +10,7 @@ import io.vertx.junit5.VertxTestContext;
 import kvstore.core.Errors;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.concurrent.TimeUnit;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checked as it arrives (vertx-junit5: {@code VertxTestContext}, {@code Checkpoint}).
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(180)
 class WorkQueueBoundTest {
     private static final int BURST = 200;
 

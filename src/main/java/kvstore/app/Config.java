@@ -1,5 +1,6 @@
 package kvstore.app;
 
+import io.netty.util.NetUtil;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -260,21 +262,21 @@ public final class Config {
 
     /**
      * Protected mode (SPEC.md section 6) lets a node bind without a secret only here: 127.0.0.0/8
-     * written as an IPv4 literal, {@code localhost} or {@code ::1}. A name such as
-     * {@code 127.example.com} is not loopback, whatever it resolves to today.
+     * written as an IPv4 literal, {@code localhost} or {@code ::1} (in any of its IPv6 spellings,
+     * with or without brackets). A name such as {@code 127.example.com} is not loopback, whatever
+     * it resolves to today; neither is {@code ::ffff:127.0.0.1} (the documented list names the
+     * IPv4 form) nor an address with a zone index. Netty parses the literals ({@link NetUtil}).
      */
     static boolean isLoopback(String host) {
-        String h = host.toLowerCase(Locale.ROOT);
-        if (h.equals("localhost") || h.equals("::1") || h.equals("[::1]") || h.equals("0:0:0:0:0:0:0:1")) return true;
-        String[] parts = h.split("\\.", -1);
-        if (parts.length != 4 || !parts[0].equals("127")) return false;
-        for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3) return false;
-            for (int i = 0; i < p.length(); i++) if (p.charAt(i) < '0' || p.charAt(i) > '9') return false;
-            if (Integer.parseInt(p) > 255) return false;
-        }
-        return true;
+        if (host.equalsIgnoreCase("localhost")) return true;
+        if (NetUtil.isValidIpV4Address(host)) return NetUtil.createByteArrayFromIpAddressString(host)[0] == 127;
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (h.indexOf('%') >= 0 || !NetUtil.isValidIpV6Address(h)) return false;
+        return Arrays.equals(NetUtil.createByteArrayFromIpAddressString(h), IPV6_LOOPBACK);
     }
+
+    /** ::1 as Netty gives it: sixteen bytes. */
+    private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
     /**
      * A secret or token travels in an HTTP header, so it must be printable ASCII without spaces

@@ -5,6 +5,6 @@
  * kvstore.core.Ring}), the leader's registry and log state.
  *
  * <p>It imports only the JDK: no Vert.x, no logging, no clock, no randomness, no files, no
- * threads ({@code CoreIsPureTest} fails otherwise). Time comes in as a parameter.
+ * threads, no environment ({@code kvstore.ArchitectureTest} fails otherwise). Time comes in as a parameter.
  */
 package kvstore.core;

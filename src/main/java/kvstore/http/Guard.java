@@ -1,10 +1,13 @@
 package kvstore.http;
 
+import io.netty.util.NetUtil;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -44,8 +47,7 @@ public final class Guard {
     /**
      * True when the browser rules allow the request: its {@code Host} (when it has one; only
      * HTTP/1.0 may omit it, see {@link Intake}) names this node, and a PUT, DELETE or POST
-     * that carries an {@code Origin} comes from the page this node serves. Allocation-free
-     * on the usual path (a Host and no Origin).
+     * that carries an {@code Origin} comes from the page this node serves.
      */
     public boolean browserSafe(HttpServerRequest req) {
         String host = req.getHeader(HttpHeaders.HOST);
@@ -67,46 +69,43 @@ public final class Guard {
     }
 
     /**
-     * Compares in constant time: the time depends only on the length of what was given, never on
-     * where it differs or on the expected length (as {@link java.security.MessageDigest#isEqual}
-     * does, but on chars, so the hot path allocates nothing). Header values arrive one char per
-     * byte, and a secret or token is printable ASCII (Config checks), so chars compare exactly.
+     * Compares in constant time through {@link MessageDigest#isEqual}, which takes as long as its
+     * first argument is long, whatever the second is and wherever they differ: the given value
+     * goes first, so the time says nothing about the secret. Both sides are encoded as UTF-16BE,
+     * two bytes for every char, so two strings give equal bytes exactly when they are equal (a
+     * char that matches only in its low byte does not pass); a lone surrogate would be encoded as
+     * U+FFFD, which a secret or token never holds (Config admits printable ASCII only).
      */
     static boolean equal(String given, String expected) {
         if (given == null) return false;
-        int n = given.length(), m = expected.length();
-        int diff = n ^ m;
-        for (int i = 0; i < n; i++) {
-            int j = ((i - m) >>> 31) * i; // i while i < m, else 0: no branch on the expected length
-            diff |= given.charAt(i) ^ expected.charAt(j);
-        }
-        return diff == 0;
+        return MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_16BE), expected.getBytes(StandardCharsets.UTF_16BE));
     }
 
     /**
      * A Host header (RFC 9110 section 7.2: host and optional port) that names this node: an IP
-     * literal, {@code localhost} or one of its configured names, in any case.
+     * literal, {@code localhost} or one of its configured names, in any case. IP literals are
+     * Netty's to parse ({@link NetUtil}): four decimal parts of 0 to 255, or an IPv6 address in
+     * any of its textual forms, in brackets when a port follows. A zone index ({@code %eth0}),
+     * which Netty would take, is refused: it names an interface of the sender's machine, and no
+     * browser sends one.
      */
     boolean hostAllowed(String header) {
-        int from = 0, to = header.length();
-        while (from < to && header.charAt(from) <= ' ') from++;
-        while (to > from && header.charAt(to - 1) <= ' ') to--;
-        if (from == to) return false;
-        if (header.charAt(from) == '[') { // [IPv6]:port
-            int close = header.indexOf(']', from);
-            if (close < 0 || close >= to || !portOrNothing(header, close + 1, to)) return false;
-            return isIpv6(header, from + 1, close);
+        String h = header.trim();
+        if (h.isEmpty()) return false;
+        if (h.charAt(0) == '[') { // [IPv6] or [IPv6]:port
+            int close = h.indexOf(']');
+            return close > 0 && portOrNothing(h, close + 1, h.length()) && isIpv6(h.substring(1, close));
         }
-        int colon = header.indexOf(':', from);
-        if (colon >= 0 && colon < to) {
-            if (header.indexOf(':', colon + 1) >= 0) return isIpv6(header, from, to); // bare IPv6, no port
-            if (!portOrNothing(header, colon, to)) return false;
-            to = colon;
+        int colon = h.indexOf(':');
+        if (colon >= 0 && h.indexOf(':', colon + 1) >= 0) return isIpv6(h); // bare IPv6, no port
+        if (colon >= 0) {
+            if (!portOrNothing(h, colon, h.length())) return false;
+            h = h.substring(0, colon);
         }
-        if (from == to) return false;
-        if (isIpv4(header, from, to)) return true;
+        if (h.isEmpty()) return false;
+        if (NetUtil.isValidIpV4Address(h)) return true;
         for (String n : names) {
-            if (n.length() == to - from && header.regionMatches(true, from, n, 0, n.length())) return true;
+            if (n.equalsIgnoreCase(h)) return true;
         }
         return false;
     }
@@ -119,35 +118,9 @@ public final class Guard {
         return true;
     }
 
-    /** Four decimal parts of 0 to 255. */
-    static boolean isIpv4(String s, int from, int to) {
-        int parts = 0, digits = 0, value = 0;
-        for (int i = from; i <= to; i++) {
-            char c = i == to ? '.' : s.charAt(i);
-            if (c == '.') {
-                if (digits == 0 || value > 255) return false;
-                parts++;
-                digits = 0;
-                value = 0;
-            } else if (c >= '0' && c <= '9' && digits < 3) {
-                value = value * 10 + (c - '0');
-                digits++;
-            } else {
-                return false;
-            }
-        }
-        return parts == 4;
-    }
-
-    /** Hex digits, colons and dots (an IPv4 tail), with at least two colons. */
-    static boolean isIpv6(String s, int from, int to) {
-        int colons = 0;
-        for (int i = from; i < to; i++) {
-            char c = s.charAt(i);
-            if (c == ':') colons++;
-            else if (Character.digit(c, 16) < 0 && c != '.') return false;
-        }
-        return colons >= 2;
+    /** An IPv6 literal without brackets and without a zone index. */
+    private static boolean isIpv6(String s) {
+        return s.indexOf('%') < 0 && NetUtil.isValidIpV6Address(s);
     }
 
     /** The host of a Host header or authority, without port or IPv6 brackets. */

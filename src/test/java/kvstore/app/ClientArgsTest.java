@@ -1,6 +1,7 @@
 package kvstore.app;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * default leader, both forms of {@code --leader}, options anywhere around the verb, and every
  * way to get usage (exit 2) wrong. CliIT runs the same verbs for real.
  */
+@Timeout(30)
 class ClientArgsTest {
     private static Config.Command parse(String... args) throws Exception {
         return Config.parse(args, Map.of());

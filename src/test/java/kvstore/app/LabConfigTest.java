@@ -2,6 +2,7 @@ package kvstore.app;
 
 import kvstore.node.NodeSettings;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its VM in the Vagrantfile, and every follower points at the leader's address. `vagrant
  * validate` (test.sh) checks the Vagrantfile's syntax; this checks that its numbers agree.
  */
+@Timeout(30)
 class LabConfigTest {
     private static final Pattern NODE = Pattern.compile(
             "name: \"([a-z0-9-]+)\",\\s*ip: \"([0-9.]+)\",\\s*conf: \"(conf/lab-[a-z0-9-]+\\.json)\"");

@@ -2,6 +2,7 @@ package kvstore.app;
 
 import kvstore.node.NodeSettings;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * unless --insecure), where the secret and the client token come from, and that neither is
  * ever printed. The exit code 2 on the real jar is in CommandLineIT and SecurityIT.
  */
+@Timeout(30)
 class ProtectedModeTest {
     private static NodeSettings settings(Map<String, String> env, String... args) throws Exception {
         return Config.parse(args, env).settings();
@@ -26,11 +28,12 @@ class ProtectedModeTest {
     @Test
     void withoutASecretOnlyLoopbackMayBeBound() throws Exception {
         assertEquals("127.0.0.1", settings(Map.of(), "leader").host());
-        for (String ok : new String[] {"127.0.0.1", "127.0.0.2", "127.255.255.254", "localhost", "::1", "[::1]"}) {
+        for (String ok : new String[] {"127.0.0.1", "127.0.0.2", "127.255.255.254", "localhost", "LocalHost", "::1", "[::1]",
+                "0:0:0:0:0:0:0:1", "0::1", "[0:0::1]"}) {
             assertEquals(ok, settings(Map.of(), "leader", "--host", ok).host(), ok);
         }
         for (String bad : new String[] {"10.0.0.5", "192.168.56.10", "127.example.com", "127.0.0.1.nip.io", "1270.0.0.1",
-                "127.0.0", "127.0.0.256", "kv1.lab", "::2"}) {
+                "127.0.0", "127.0.0.256", "kv1.lab", "::2", "127.1", "0127.0.0.1", "[127.0.0.1]", "::ffff:127.0.0.1", "::1%lo"}) {
             UsageException e = assertThrows(UsageException.class, () -> settings(Map.of(), "leader", "--host", bad), bad);
             assertTrue(e.getMessage().contains("--secret") && e.getMessage().contains("--insecure"),
                     "the message says how to fix it: " + e.getMessage());

@@ -1,6 +1,7 @@
 package kvstore.core;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * unsigned. The expected values were computed independently with Python's hashlib
  * ({@code struct.unpack('<Q', md5(s.encode()).digest()[:8])}).
  */
+@Timeout(10)
 class HashTest {
     @Test
     void pinnedValues() {

@@ -5,6 +5,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** SPEC.md section 4: placement exactly as the seed's consistent hashing, and vnodes. */
+@Timeout(10)
 class RingTest {
     static final Member F1 = Member.of("127.0.0.1", 16201); // id 10749748402666635718
     static final Member F2 = Member.of("127.0.0.1", 16202); // id   696120283255143182

@@ -1,11 +1,13 @@
 package kvstore.core;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** PROTOCOL.md, "Names": tx ids are EPOCH.N. */
+@Timeout(10)
 class TxIdTest {
     @Test
     void parsesAndPrints() {

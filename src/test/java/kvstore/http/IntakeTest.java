@@ -4,13 +4,16 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import kvstore.core.Errors;
 import kvstore.core.Limits;
 import kvstore.testing.Await;
 import kvstore.testing.RawHttp;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +21,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,17 +34,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * answers "routed", or after 1.5 s for {@code /slow}). The real jar gets the same attacks
  * with the real timeouts in HostileInputIT.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(60)
 class IntakeTest {
     private static final long FIRST_MILLIS = 600, NEXT_MILLIS = 900;
     private static final int MAX_CONNECTIONS = 40;
-    private static Vertx vertx;
     private static int port;
     private static final AtomicInteger routed = new AtomicInteger();
 
+    /**
+     * The server, on a {@code Vertx} that vertx-junit5 injects for the class and closes after it.
+     * The tests themselves stay blocking: they are the client side of raw sockets, writing bytes
+     * at a chosen pace and reading what comes back, which a plain socket says most directly.
+     */
     @BeforeAll
-    static void start() throws Exception {
-        vertx = Vertx.vertx();
-        int[] bound = new int[1];
+    @Timeout(120)
+    static void start(Vertx vertx, VertxTestContext ctx) {
         vertx.deployVerticle(new VerticleBase() {
             @Override
             public Future<?> start() {
@@ -52,15 +59,9 @@ class IntakeTest {
                     if (req.path().equals("/slow")) vertx.setTimer(1_500, t -> Replies.text(req, 200, "late"));
                     else Replies.text(req, 200, "routed");
                 }, FIRST_MILLIS, NEXT_MILLIS, MAX_CONNECTIONS);
-                return server.listen(0, "127.0.0.1").map(s -> bound[0] = s.actualPort());
+                return server.listen(0, "127.0.0.1").map(s -> port = s.actualPort());
             }
-        }).await(30, TimeUnit.SECONDS);
-        port = bound[0];
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        vertx.close().await(30, TimeUnit.SECONDS);
+        }).onComplete(ctx.succeedingThenComplete());
     }
 
     private static byte[] ascii(String s) {

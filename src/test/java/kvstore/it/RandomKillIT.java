@@ -35,7 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * refused one, and all replicas agree.
  *
  * <p>CI runs 5 kill cycles. The soak: {@code mvn verify -Dit.test=RandomKillIT -Dkvstore.soak.cycles=200}
- * (or bench/soak.sh). The seed: {@code -Dkvstore.seed=N}.
+ * (or bench/soak.sh). The seed: {@code -Dkvstore.seed=N}. The test's deadline is the process
+ * tests' default of 10 minutes (src/test/resources/junit-platform.properties); 200 cycles took
+ * 446 s on a quiet machine, so a soak by hand raises it, e.g.
+ * {@code -Djunit.jupiter.execution.timeout.default="1 h"}, as bench/soak.sh does.
  */
 class RandomKillIT {
     static final int WRITERS = 4, KEYS_PER_WRITER = 5;

@@ -1,6 +1,7 @@
 package kvstore.lincheck;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The checker must reject the classic anomalies and accept what concurrency allows. Times are
  * small integers: [call, return].
  */
+@Timeout(30)
 class LinearizabilityCheckerTest {
     static final long INF = Long.MAX_VALUE;
 

@@ -1,15 +1,19 @@
 package kvstore.storage;
 
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import kvstore.core.Write;
 import kvstore.core.TxId;
 import kvstore.core.log.FileHeader;
 import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Participant;
 import kvstore.testing.Await;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -27,15 +31,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The log on a real Vert.x event loop and real files: group commit shares fsyncs, everything
  * acknowledged is there after reopening, and compaction bounds the log while keeping the state.
+ * Each test gets its own {@code Vertx} from vertx-junit5, closed after it; appends are counted
+ * with a checkpoint each, and the checks on the files run on the test thread once all are in.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(120)
 class LogStoreTest {
     @TempDir
     Path dir;
-    final Vertx vertx = Vertx.vertx();
+    Vertx vertx;
 
-    @AfterEach
-    void close() throws Exception {
-        vertx.close().await(10, TimeUnit.SECONDS);
+    @BeforeEach
+    void injectVertx(Vertx vertx) {
+        this.vertx = vertx;
     }
 
     LogStore open(LogStore.Settings s, Participant state) throws Exception {
@@ -48,19 +56,23 @@ class LogStoreTest {
         return new LogRecord.Prepare(new TxId(1, i), 1, 0, null, List.of(Write.put("k" + (i % 50), value)));
     }
 
-    /** Appends on the store's own context, like a verticle would, and waits for all to be durable. */
-    void appendAll(LogStore store, List<LogRecord> recs) throws Exception {
-        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    /**
+     * Appends on the store's own context, like a verticle would, and waits until every append has
+     * been acknowledged as durable: one checkpoint per record, so a failed or missing
+     * acknowledgement fails the test and names itself.
+     */
+    void appendAll(LogStore store, List<LogRecord> recs) throws Throwable {
+        VertxTestContext ctx = new VertxTestContext();
+        Checkpoint durable = ctx.checkpoint(recs.size());
         vertx.runOnContext(v -> {
-            List<Future<Void>> fs = new ArrayList<>();
-            for (LogRecord r : recs) fs.add(store.append(r));
-            Future.all(fs).onComplete(ar -> done.handle(ar.mapEmpty()));
+            for (LogRecord r : recs) store.append(r).onComplete(ctx.succeeding(x -> durable.flag()));
         });
-        done.future().await(60, TimeUnit.SECONDS);
+        assertTrue(ctx.awaitCompletion(60, TimeUnit.SECONDS), "every append acknowledged within 60 s");
+        if (ctx.failed()) throw ctx.causeOfFailure();
     }
 
     @Test
-    void concurrentAppendsShareFsyncsAndSurviveReopening() throws Exception {
+    void concurrentAppendsShareFsyncsAndSurviveReopening() throws Throwable {
         LogStore store = open(LogStore.Settings.defaults(), new Participant());
         List<LogRecord> recs = new ArrayList<>();
         for (int i = 1; i <= 500; i++) {
@@ -77,7 +89,7 @@ class LogStoreTest {
     }
 
     @Test
-    void withoutGroupCommitEveryRecordHasItsOwnFsync() throws Exception {
+    void withoutGroupCommitEveryRecordHasItsOwnFsync() throws Throwable {
         LogStore store = open(new LogStore.Settings(4 << 20, false, 8 << 20), new Participant());
         List<LogRecord> recs = new ArrayList<>();
         for (int i = 1; i <= 40; i++) recs.add(prepare(i, "v"));
@@ -86,7 +98,7 @@ class LogStoreTest {
     }
 
     @Test
-    void compactionKeepsTheStateAndBoundsTheLog() throws Exception {
+    void compactionKeepsTheStateAndBoundsTheLog() throws Throwable {
         LogStore.Settings small = new LogStore.Settings(64 << 10, true, 128 << 10);
         LogStore store = open(small, new Participant());
         Participant model = new Participant();

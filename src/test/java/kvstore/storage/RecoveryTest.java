@@ -9,6 +9,7 @@ import kvstore.core.log.LogCodec;
 import kvstore.core.log.LogRecord;
 import kvstore.core.tpc.Participant;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * last whole record (and kept aside), damage anywhere else stops recovery naming the file and
  * offset with nothing changed, and snapshots plus later segments rebuild the state.
  */
+@Timeout(60)
 class RecoveryTest {
     static final String ID = "node-identity-1";
 

@@ -1,10 +1,14 @@
 package kvstore.system;
 
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Await;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 
@@ -14,11 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * SPEC.md section 2 (capacity) and PROTOCOL.md "Recovery": the leader refuses clients until its
  * followers registered, and a stop and start of every node keeps every acknowledged write.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(180)
 class CapacityAndRestartTest {
 
     @Test
-    void clientsWaitForCapacityThenDataSurvivesRestarts() throws Exception {
-        try (LocalCluster c = new LocalCluster(2, 2)) {
+    void clientsWaitForCapacityThenDataSurvivesRestarts(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 2, 2)) {
             c.startLeader();
             Http.Response early = Http.put(c.leader("/?key=a&val=1"));
             assertEquals(500, early.status());
@@ -53,8 +59,8 @@ class CapacityAndRestartTest {
     }
 
     @Test
-    void aRestartedLeaderKnowsItsFollowersWithoutNewRegistrations() throws Exception {
-        try (LocalCluster c = new LocalCluster(2, 1).start()) {
+    void aRestartedLeaderKnowsItsFollowersWithoutNewRegistrations(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 2, 1).start()) {
             long epoch = c.status().getLong("epoch");
             assertEquals(201, Http.put(c.leader("/?key=x&val=1")).status());
             c.stopLeader();
@@ -68,8 +74,8 @@ class CapacityAndRestartTest {
     }
 
     @Test
-    void aFollowerKilledIsMarkedDownAndWritesToItsKeysFailThenRecover() throws Exception {
-        try (LocalCluster c = new LocalCluster(3, 2).start()) {
+    void aFollowerKilledIsMarkedDownAndWritesToItsKeysFailThenRecover(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 3, 2).start()) {
             c.stopFollower(0);
             int port = c.followerPorts.get(0);
             Await.until("follower marked down", Duration.ofSeconds(10), () -> {

@@ -1,13 +1,17 @@
 package kvstore.system;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,12 +30,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * in this JVM: real sockets, real files, real fsync. Placement (section 4) is checked on the
  * followers themselves.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(180)
 class ClientApiTest {
     static LocalCluster cluster;
 
     @BeforeAll
-    static void start() throws Exception {
-        cluster = new LocalCluster(3, 2).start();
+    @Timeout(120)
+    static void start(Vertx vertx) throws Exception {
+        cluster = new LocalCluster(vertx, 3, 2).start();
     }
 
     @AfterAll

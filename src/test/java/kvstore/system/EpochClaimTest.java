@@ -1,11 +1,15 @@
 package kvstore.system;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Await;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 
@@ -21,10 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * from the live leader of its epoch (PROTOCOL.md: leader stickiness), and accepted once that
  * leader has been silent for the lease.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(180)
 class EpochClaimTest {
     @Test
-    void aClaimMustBeAboveEveryAcceptedEpoch() throws Exception {
-        try (LocalCluster c = new LocalCluster(1, 1).start()) {
+    void aClaimMustBeAboveEveryAcceptedEpoch(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 1, 1).start()) {
             assertEquals(201, Http.put(c.leader("/?key=a&val=1")).status());
             long epoch = new JsonObject(Http.get(c.leader("/api/status")).body()).getLong("epoch");
 

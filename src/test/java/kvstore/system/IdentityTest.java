@@ -1,11 +1,15 @@
 package kvstore.system;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Await;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (same HOST:PORT, another identity) is refused, with the reason in /api/status, instead of
  * answering "no key" for data it no longer has.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(180)
 class IdentityTest {
     @Test
-    void aFollowerThatLostItsDataIsRefused() throws Exception {
-        try (LocalCluster c = new LocalCluster(2, 2).start()) {
+    void aFollowerThatLostItsDataIsRefused(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 2, 2).start()) {
             for (int i = 0; i < 10; i++) assertEquals(201, Http.put(c.leader("/?key=k" + i + "&val=v" + i)).status());
             c.stopFollower(0);
             Path data = c.followerSettings(0).dataDir();

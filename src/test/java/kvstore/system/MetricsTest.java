@@ -1,13 +1,17 @@
 package kvstore.system;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Await;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import kvstore.testing.Scrape;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,12 +28,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * compare the differences with exact expected amounts; then check that no key reached a label
  * and that no node shows another node's meters.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(180)
 class MetricsTest {
     private static final String REQUESTS = "kvstore_requests_total";
 
     @Test
-    void countersMoveByExactlyTheTrafficSent() throws Exception {
-        try (LocalCluster c = new LocalCluster(3, 2).start()) {
+    void countersMoveByExactlyTheTrafficSent(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 3, 2).start()) {
             String leader = c.leader("");
             List<String> keys = List.of("label-probe-a", "label-probe-b", "label-probe-c", "label-probe-d", "label-probe-e");
             int[] held = new int[3];
@@ -128,8 +134,8 @@ class MetricsTest {
     }
 
     @Test
-    void prometheusTextOnTheLeaderAndBehindTheSecretOnFollowers() throws Exception {
-        try (LocalCluster c = new LocalCluster(1, 1, "metrics-secret").start()) {
+    void prometheusTextOnTheLeaderAndBehindTheSecretOnFollowers(Vertx vertx) throws Exception {
+        try (LocalCluster c = new LocalCluster(vertx, 1, 1, "metrics-secret").start()) {
             Http.Response r = Http.get(c.leader("/metrics"));
             assertEquals(200, r.status());
             assertEquals("text/plain; version=0.0.4; charset=utf-8", r.header("content-type"));

@@ -1,12 +1,16 @@
 package kvstore.system;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Http;
 import kvstore.testing.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,13 +20,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * SPEC.md section 3, row by row, on a real follower: the leader's tx-carrying messages, epochs
  * and fencing, and the seed's hand-driven two-phase commit (the manual slot).
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(180)
 class ParticipantApiTest {
     static LocalCluster cluster;
     static long epoch;
 
     @BeforeAll
-    static void start() throws Exception {
-        cluster = new LocalCluster(1, 1).start();
+    @Timeout(120)
+    static void start(Vertx vertx) throws Exception {
+        cluster = new LocalCluster(vertx, 1, 1).start();
         epoch = cluster.status().getLong("epoch");
     }
 

@@ -1,5 +1,6 @@
 package kvstore.testing;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import kvstore.core.Limits;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +23,14 @@ import java.util.stream.Stream;
  * A leader and followers in this JVM, each a real verticle with a real HTTP server on a free
  * loopback port and a real data directory under a temp folder: the real thing, only without
  * process boundaries. Stopping a node undeploys it; starting it again reuses its directory.
+ *
+ * <p>The nodes share one {@code Vertx}, as in the embedded default. The test owns it: with
+ * vertx-junit5 ({@code @ExtendWith(VertxExtension.class)}) it is injected and closed by the
+ * extension after the test (or after the class, when injected into {@code @BeforeAll}).
+ * {@link #close()} undeploys the nodes that are still up and removes the temp folder.
  */
 public final class LocalCluster implements AutoCloseable {
-    public final Vertx vertx = Vertx.vertx();
+    public final Vertx vertx;
     public final Path root;
     public final int leaderPort;
     public final List<Integer> followerPorts = new ArrayList<>();
@@ -33,11 +40,12 @@ public final class LocalCluster implements AutoCloseable {
     private String leaderDeployment;
     private final List<String> followerDeployments = new ArrayList<>();
 
-    public LocalCluster(int followers, int redundancy) throws IOException {
-        this(followers, redundancy, null);
+    public LocalCluster(Vertx vertx, int followers, int redundancy) throws IOException {
+        this(vertx, followers, redundancy, null);
     }
 
-    public LocalCluster(int followers, int redundancy, String secret) throws IOException {
+    public LocalCluster(Vertx vertx, int followers, int redundancy, String secret) throws IOException {
+        this.vertx = vertx;
         this.followers = followers;
         this.redundancy = redundancy;
         this.secret = secret;
@@ -115,12 +123,21 @@ public final class LocalCluster implements AutoCloseable {
         return new JsonObject(Http.get(leader("/api/status")).body());
     }
 
+    /**
+     * Undeploys every node still up, all at once as closing their Vertx would, then removes the
+     * data directories. The Vertx itself stays open: it belongs to the test.
+     */
     @Override
     public void close() {
         try {
-            vertx.close().await(30, TimeUnit.SECONDS);
+            List<Future<?>> stopping = new ArrayList<>();
+            if (leaderDeployment != null) stopping.add(vertx.undeploy(leaderDeployment));
+            for (String id : followerDeployments) if (id != null) stopping.add(vertx.undeploy(id));
+            Future.all(stopping).await(30, TimeUnit.SECONDS);
+            leaderDeployment = null;
+            Collections.fill(followerDeployments, null);
         } catch (Exception e) {
-            throw new IllegalStateException("closing the test cluster", e);
+            throw new IllegalStateException("stopping the test cluster", e);
         } finally {
             try (Stream<Path> w = Files.walk(root)) {
                 w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

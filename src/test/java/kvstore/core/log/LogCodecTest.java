@@ -9,6 +9,7 @@ import kvstore.core.TxId;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The log format (LogCodec's class comment): round trips, truncation and bit flips. */
+@Timeout(10)
 class LogCodecTest {
     static List<LogRecord> samples() {
         byte[] v = "välue".getBytes(StandardCharsets.UTF_8);

@@ -276,6 +276,7 @@ final class FollowerHttp {
                 else {
                     Replies.viewHeader(req, follower.participant().view());
                     Replies.text(req, a.status(), a.body());
+                    if (a.voted()) kvstore.fault.FaultPoints.hit("follower.after-vote-sent");
                 }
                 if (a.status() == 200) count(items, a.body(), started);
             });

@@ -33,7 +33,11 @@ final class ParticipantShell {
     static final long LEASE_MILLIS = 2_000;
 
     /** The answer to a whole batch: 200 with its lines, or a status for all of it (409 stale leader, 421 wrong identity). */
-    record BatchAnswer(int status, String body) {}
+    record BatchAnswer(int status, String body, boolean voted) {
+        BatchAnswer(int status, String body) {
+            this(status, body, false);
+        }
+    }
 
     private final Participant participant;
     private final LogStore log;
@@ -126,7 +130,7 @@ final class ParticipantShell {
         return persist(new Participant.Step(200, "", 0, records)).map(v -> {
             if (anyYes) FaultPoints.hit("follower.after-prepare-fsync");
             if (anyCommit) FaultPoints.hit("follower.after-commit-fsync");
-            return new BatchAnswer(200, body);
+            return new BatchAnswer(200, body, anyYes);
         });
     }
 

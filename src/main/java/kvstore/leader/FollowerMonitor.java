@@ -20,10 +20,12 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * The leader's failure detector (SPEC.md sections 2 and 5): it checks every member every
- * {@code intervalMillis} with {@code GET /tpc/check} (a check that takes longer than the interval
- * is a miss), marks it down after {@link #MISSES_BEFORE_DOWN} misses in a row and up again at the
- * next answer. "Up" means more than reachable: the answer carried the identity the member
+ * The leader's failure detector (SPEC.md sections 2 and 5): it checks every member every check
+ * interval with {@code GET /tpc/check} (a check that takes longer than {@code timeoutMillis} is a
+ * miss; one runs at a time per member), marks it down after {@link #MISSES_BEFORE_DOWN} misses in
+ * a row and up again at the next answer. It is not what bounds a request's wait on a slow or
+ * paused follower — every message has its own deadline — but what makes later requests fail
+ * fast instead of waiting out theirs. "Up" means more than reachable: the answer carried the identity the member
  * registered with. A member that answers with another identity (its data directory was wiped
  * or swapped) is held down with the reason in {@code /api/status}, and nothing is routed to it
  * (PROTOCOL.md, "Node identity").
@@ -70,15 +72,15 @@ final class FollowerMonitor {
     private final FollowerClient client;
     private final LongSupplier epoch;
     private final BooleanSupplier enabled;
-    private final long intervalMillis;
+    private final long timeoutMillis;
     private final Listener listener;
 
     /** @param enabled false while a standby: its epoch must not reach the followers */
-    FollowerMonitor(FollowerClient client, LongSupplier epoch, BooleanSupplier enabled, long intervalMillis, Listener listener) {
+    FollowerMonitor(FollowerClient client, LongSupplier epoch, BooleanSupplier enabled, long timeoutMillis, Listener listener) {
         this.client = client;
         this.epoch = epoch;
         this.enabled = enabled;
-        this.intervalMillis = intervalMillis;
+        this.timeoutMillis = timeoutMillis;
         this.listener = listener;
     }
 
@@ -160,7 +162,7 @@ final class FollowerMonitor {
     private void check(State s) {
         if (s.inFlight || !enabled.getAsBoolean()) return;
         s.inFlight = true;
-        client.check(s.member, epoch.getAsLong(), false, s.identity, intervalMillis).onComplete(ar -> {
+        client.check(s.member, epoch.getAsLong(), false, s.identity, timeoutMillis).onComplete(ar -> {
             s.inFlight = false;
             s.answered = true;
             if (ar.failed()) {

@@ -95,7 +95,7 @@ public final class LeaderVerticle extends VerticleBase {
                     LOG.info("leader log {}; epoch was {}, view {}, decisions to finish: {}", NodeBoot.describe(rec.replay()),
                             recovered.epoch(), recovered.view() == null ? "none" : recovered.view().number(), recovered.undecided().size());
                     client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis(), () -> epoch, viewsForChannels());
-                    monitor = new FollowerMonitor(client, () -> epoch, () -> active, settings.checkIntervalMillis(), new Listener());
+                    monitor = new FollowerMonitor(client, () -> epoch, () -> active, Math.max(1_000, 2 * settings.checkIntervalMillis()), new Listener());
                     queue = new WorkQueue(vertx, WorkQueue.address(settings.port()), settings.queueCapacity(), this::runJob);
                     runner = new EffectRunner(new LeaderShell(client, log, queue, metrics, () -> office.deposed("a follower has accepted a newer leader epoch")));
                     office = new Office(this);

@@ -63,6 +63,7 @@ final class Members implements FollowerChannel.Views {
                 LOG.info(n.message());
             }
         }
+        while (!completions.isEmpty()) completions.poll().run();
     }
 
     private void pushAll(View v) {
@@ -70,13 +71,19 @@ final class Members implements FollowerChannel.Views {
         for (Member m : v.base()) if (!v.gone().contains(m.id())) client.pushView(m);
     }
 
-    /** Applies a rule to the latest view (after every change asked before it); completes once its view is durable. */
+    /**
+     * Applies a rule to the latest view (after every change asked before it); completes once its
+     * view is durable and acted on (so a registration completes after the monitor tracks it).
+     */
     Future<Membership.Change> change(Function<View, Membership.Change> rule) {
         Promise<Membership.Change> p = Promise.promise();
-        keeper.propose(rule, p::complete);
+        keeper.propose(rule, c -> completions.add(() -> p.complete(c)));
         run();
         return p.future();
     }
+
+    /** Answers to changes, given after the effects their views caused (the keeper decides synchronously). */
+    private final java.util.ArrayDeque<Runnable> completions = new java.util.ArrayDeque<>();
 
     /** A check answered: the view it logged, and the copy round it finished. */
     void answered(Member m, long viewLogged, long copied) {

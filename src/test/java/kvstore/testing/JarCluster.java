@@ -60,6 +60,18 @@ public final class JarCluster implements AutoCloseable {
         return n;
     }
 
+    /** A new follower (the next index, a free port), not started: e.g. to join a running cluster. */
+    public int addFollower() {
+        followerPorts.add(Ports.free());
+        followers.add(null);
+        return followerPorts.size() - 1;
+    }
+
+    /** The leader's URL for a path and query, as a function (for the workload and the audit). */
+    public java.util.function.Function<String, String> leaderUrl() {
+        return this::leader;
+    }
+
     public JarNode leaderNode() {
         return leader;
     }

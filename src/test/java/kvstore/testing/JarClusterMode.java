@@ -53,7 +53,11 @@ public final class JarClusterMode implements AutoCloseable {
     }
 
     public JarNode startFollower(int i) throws Exception {
-        followers[i] = JarNode.start(dir, Map.of(), "follower", String.valueOf(followerPorts.get(i)),
+        return startFollower(i, Map.of());
+    }
+
+    public JarNode startFollower(int i, Map<String, String> env) throws Exception {
+        followers[i] = JarNode.start(dir, env, "follower", String.valueOf(followerPorts.get(i)),
                 "--data-dir", dir.resolve("follower-" + i).toString(), "--cluster",
                 "--cluster-port", String.valueOf(followerClusterPorts.get(i)), "--cluster-members", members);
         followers[i].awaitOutput("kvstore follower listening on", Duration.ofSeconds(120));

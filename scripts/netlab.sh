@@ -38,6 +38,8 @@ usage: scripts/netlab.sh COMMAND [ARGS]   (as root; the lab of conf/lab-*.json i
   isolate A [--except B,C]
                          cut A from every other node, the client included (unless excepted:
                          'isolate leader --except client' leaves the clients their leader)
+  partition A,B C,D      cut every node of one side from every node of the other (nodes in
+                         neither side keep every link)
   heal                   remove every cut
   exec NODE CMD...       run CMD inside NODE's namespace, e.g.
                          scripts/netlab.sh exec client curl -s http://$LEADER_ADDR:16200/api/status
@@ -239,6 +241,13 @@ add rule inet $TABLE out ip daddr $a drop comment \"cut $peer\""
   in_ns "$ns" nft -f - <<<"$script"
 }
 
+apply_all() { # apply_all NODE...: the rules of several nodes at once (a heal lands everywhere within a few ms)
+  local name pids=() failed=0
+  for name in "$@"; do apply_rules "$name" & pids+=($!); done
+  for name in "${pids[@]}"; do wait "$name" || failed=1; done
+  [ $failed = 0 ] || die "applying the rules failed"
+}
+
 add_cut() { # add_cut A B (idempotent)
   local a=$1 b=$2
   [ "$a" != "$b" ] || die "cannot cut $a from itself"
@@ -335,7 +344,7 @@ cmd_cut() {
   [ $# = 2 ] || { usage >&2; exit 2; }
   need_root
   add_cut "$1" "$2"
-  apply_rules "$1"; apply_rules "$2"
+  apply_all "$1" "$2"
   log "cut $1 | $2"
 }
 
@@ -347,7 +356,7 @@ cmd_uncut() {
   touch "$CUTS_FILE"
   grep -vx "$a $b" "$CUTS_FILE" >"$CUTS_FILE.new" || true
   mv "$CUTS_FILE.new" "$CUTS_FILE"
-  apply_rules "$a"; apply_rules "$b"
+  apply_all "$a" "$b"
   log "uncut $1 | $2"
 }
 
@@ -367,15 +376,28 @@ cmd_isolate() {
     [[ "$except" == *",$peer,"* ]] && continue
     add_cut "$a" "$peer"; cut+=("$peer")
   done
-  for peer in "$a" "${cut[@]}"; do apply_rules "$peer"; done
+  apply_all "$a" "${cut[@]}"
   log "isolated $a from: ${cut[*]}"
+}
+
+cmd_partition() { # partition A,B C,D: every node of one side cut from every node of the other
+  [ $# = 2 ] || { usage >&2; exit 2; }
+  need_root
+  local a b touched=()
+  for a in ${1//,/ }; do
+    for b in ${2//,/ }; do add_cut "$a" "$b"; done
+    touched+=("$a")
+  done
+  for b in ${2//,/ }; do touched+=("$b"); done
+  apply_all "${touched[@]}"
+  log "partitioned $1 | $2"
 }
 
 cmd_heal() {
   need_root
   : >"$CUTS_FILE"
-  local name
-  for name in $(node_names); do apply_rules "$name"; done
+  # shellcheck disable=SC2046 # node names are single words
+  apply_all $(node_names)
   log "healed: no cuts"
 }
 
@@ -480,6 +502,7 @@ case "${1:-help}" in
   cut) shift; cmd_cut "$@" ;;
   uncut) shift; cmd_uncut "$@" ;;
   isolate) shift; cmd_isolate "$@" ;;
+  partition) shift; cmd_partition "$@" ;;
   heal) shift; cmd_heal ;;
   exec) shift; cmd_exec "$@" ;;
   stop) shift; cmd_stop "$@" ;;

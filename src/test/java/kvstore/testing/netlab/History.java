@@ -165,13 +165,14 @@ public final class History {
      * Figures for a fault. {@code untilMs} ends its influence (the next fault or the end of the
      * run); {@code baselineFromMs} starts the undisturbed window before it. "Refused" here means
      * not acknowledged: refused or unanswered. Writes of the affected keys count from those in
-     * flight when the fault began to the last one called before {@code untilMs}.
+     * flight when the fault began to the last one answered before {@code untilMs}.
      */
     public FaultFigures figures(Fault f, long baselineFromMs, long untilMs, Set<String> allKeys) {
         Predicate<Call> affected = on(f.affectedKeys());
         Predicate<Call> other = affected.negate();
         // Writes in flight when the fault began count too: they were the first to wait on it.
-        List<Call> writes = select(c -> c.retUs() >= f.startMs() * 1000 && c.callUs() < untilMs * 1000 && affected.test(c) && c.write());
+        // Those still in flight at untilMs (the next fault's start) belong to the next fault.
+        List<Call> writes = select(c -> c.retUs() >= f.startMs() * 1000 && c.retUs() < untilMs * 1000 && affected.test(c) && c.write());
         List<Call> notAcked = writes.stream().filter(c -> !c.served()).toList();
         long first = notAcked.stream().mapToLong(c -> Math.max(f.startMs(), c.callUs() / 1000)).min().orElse(-1);
         long last = notAcked.stream().mapToLong(c -> c.retUs() / 1000).max().orElse(-1);
@@ -205,7 +206,9 @@ public final class History {
      */
     long servedAgain(Fault f, long untilMs, Set<String> allKeys) {
         long lastBadUs = f.endMs() * 1000;
-        for (Call c : calledIn(f.endMs(), untilMs, on(allKeys))) if (!c.served()) lastBadUs = Math.max(lastBadUs, c.retUs());
+        for (Call c : calledIn(f.endMs(), untilMs, on(allKeys))) {
+            if (!c.served() && c.retUs() < untilMs * 1000) lastBadUs = Math.max(lastBadUs, c.retUs());
+        }
         Predicate<Call> affected = on(f.affectedKeys());
         long lb = lastBadUs;
         return select(c -> c.callUs() >= lb && c.callUs() < untilMs * 1000 && affected.test(c) && c.write() && c.served())

@@ -303,14 +303,20 @@ cmd_up() {
   fi
 
   # The first leader up takes office: start it alone and wait, then the standby, then the followers.
+  # In clustered mode each node joins Hazelcast before the next starts (joins that overlap on a
+  # busy 2-core machine were seen to stall until Hazelcast gave up after 120 s).
   start_node leader
   if [ $cluster = 1 ]; then
     wait_for "the leader in office" in_office leader
     start_node leader2
+    wait_for "leader2 in the cluster" listening leader2
   fi
-  for i in $(seq 1 "$n"); do start_node "f$i"; done
+  for i in $(seq 1 "$n"); do
+    start_node "f$i"
+    if [ $cluster = 1 ]; then wait_for "f$i in the cluster" listening "f$i"; fi
+  done
   wait_for "the leader ready (/api/health 200)" healthy leader
-  [ $cluster = 1 ] && wait_for "leader2 standing by, knowing all $n followers" standing_by leader2 "$n"
+  if [ $cluster = 1 ]; then wait_for "leader2 standing by, knowing all $n followers" standing_by leader2 "$n"; fi
   trap - EXIT INT TERM
   cmd_status
   echo
@@ -332,6 +338,7 @@ wait_for() {
   log "$what"
 }
 
+listening() { grep -q 'listening on' "$STATE/run/$1/out" 2>/dev/null; }
 client_curl() { in_ns "${PREFIX}client" curl -s --max-time 2 "$@"; }
 healthy() { [ "$(client_curl -o /dev/null -w '%{http_code}' "http://$(node_addr "$1"):$LEADER_PORT/api/health")" = 200 ]; }
 in_office() { client_curl "http://$(node_addr "$1"):$LEADER_PORT/api/status" | grep -q '"standby" *: *false'; }

@@ -28,6 +28,9 @@ need java && missing+=(openjdk-17-jdk-headless)
 need mvn && missing+=(maven)
 need curl && missing+=(curl)
 need vagrant && missing+=(vagrant) # Debian's, without libvirt and qemu (notes/LAB.md)
+# The partition tier (PartitionIT, scripts/netlab.sh): network namespaces and silent drops.
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 [ ${#missing[@]} -gt 0 ] && apt_install "${missing[@]}" >/dev/null
 
 # 1. Unit tests, in-JVM cluster tests, then the fat jar and the process-level tests against it.

@@ -16,7 +16,8 @@ import kvstore.core.tpc.Batch;
 import kvstore.core.tpc.Participant;
 import kvstore.http.Guard;
 import kvstore.http.Replies;
-import kvstore.http.StaticFiles;
+import kvstore.http.NodeRouter;
+import io.vertx.ext.web.Router;
 import kvstore.http.KeysQuery;
 
 import java.util.ArrayList;
@@ -34,14 +35,20 @@ final class FollowerHttp {
     private final FollowerVerticle follower;
     private final NodeSettings settings;
     private final Guard guard;
-    private final StaticFiles files = StaticFiles.load();
+    private final Router router;
 
-    FollowerHttp(FollowerVerticle follower, NodeSettings settings) {
+    FollowerHttp(io.vertx.core.Vertx vertx, FollowerVerticle follower, NodeSettings settings) {
         this.follower = follower;
         this.settings = settings;
         this.guard = new Guard(settings.secret(), null, settings.host(), settings.advertise());
+        this.router = routes(vertx);
     }
 
+    /**
+     * The seed's participant requests ({@code /} with a key, {@code /commit}, {@code /abort})
+     * and the leader's protocol paths ({@code /tpc/...}) are answered here; the page, health,
+     * status, metrics and {@code /api/keys} go to the router ({@link NodeRouter}).
+     */
     void handle(HttpServerRequest req) {
         if (!guard.browserSafe(req)) {
             Replies.text(req, 403, Errors.UNAUTHORIZED);
@@ -49,35 +56,28 @@ final class FollowerHttp {
         }
         String path = req.path();
         HttpMethod method = req.method();
-        if (path.equals("/api/health")) {
-            if (method != HttpMethod.GET) Replies.text(req, 500, Errors.INVALID_REQUEST);
-            else if (follower.ready()) Replies.text(req, 200, "ok");
-            else Replies.text(req, 503, "not ready");
+        Params p = path.equals("/") ? Params.parse(req.query()) : null;
+        boolean page = path.equals("/") && method == HttpMethod.GET && p.count("key") == 0 && !p.malformed();
+        if (!page && !PROTOCOL_PATHS.contains(path)) {
+            if (NodeRouter.routable(path)) router.handle(req);
+            else if (guard.secretOk(req)) Replies.text(req, 500, Errors.INVALID_REQUEST);
+            else Replies.text(req, 401, Errors.UNAUTHORIZED);
             return;
         }
-        Params p = Params.parse(req.query());
-        if (path.equals("/") && method == HttpMethod.GET && p.count("key") == 0 && !p.malformed()) {
-            if (!files.serve(req, "/")) Replies.text(req, 500, Errors.INVALID_REQUEST);
+        if (page) {
+            router.handle(req);
             return;
         }
-        if (!path.equals("/") && files.serve(req, path)) return;
         follower.metrics().watch(req, path, method);
         if (!guard.secretOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
-            return;
-        }
-        if (path.equals("/api/status") && method == HttpMethod.GET) {
-            Replies.json(req, 200, follower.status());
-            return;
-        }
-        if (path.equals("/metrics") && method == HttpMethod.GET) {
-            follower.metrics().scrape(req);
             return;
         }
         if (!follower.recovered()) {
             Replies.text(req, 503, Errors.UNABLE);
             return;
         }
+        if (p == null) p = Params.parse(req.query());
         switch (path) {
             case "/" -> {
                 if (method == HttpMethod.GET) read(req, p);
@@ -90,9 +90,21 @@ final class FollowerHttp {
             case "/tpc/check" -> check(req, method, p);
             case "/tpc/batch" -> batch(req, method, p);
             case "/tpc/copy" -> copy(req, method, p);
-            case "/api/keys" -> keys(req, method);
             default -> Replies.text(req, 500, Errors.INVALID_REQUEST);
         }
+    }
+
+    private static final java.util.Set<String> PROTOCOL_PATHS = java.util.Set.of("/", "/commit", "/abort", "/tpc/check", "/tpc/batch", "/tpc/copy");
+
+    /** The follower's routes on the shared router: its views and its key browser, behind the secret. */
+    private Router routes(io.vertx.core.Vertx vertx) {
+        Router r = NodeRouter.create(vertx, guard, true, NodeRouter.views(follower::status, follower::ready,
+                req -> follower.metrics().scrape(req)));
+        r.get("/api/keys").handler(ctx -> {
+            if (!follower.recovered()) Replies.text(ctx.request(), 503, Errors.UNABLE);
+            else keys(ctx.request(), ctx.request().method());
+        });
+        return r;
     }
 
     /**

@@ -56,7 +56,7 @@ public final class FollowerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         metrics = new FollowerMetrics(this);
-        FollowerHttp http = new FollowerHttp(this, settings);
+        FollowerHttp http = new FollowerHttp(vertx, this, settings);
         server = Intake.create(vertx, settings.limits(), http::handle, FollowerHttp::readsItsBody);
         return NodeBoot.bind(server, settings, "follower").compose(port -> {
             boundPort = port;

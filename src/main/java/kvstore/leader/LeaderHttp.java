@@ -21,7 +21,8 @@ import kvstore.core.view.View;
 import kvstore.http.Guard;
 import kvstore.http.KeysQuery;
 import kvstore.http.Replies;
-import kvstore.http.StaticFiles;
+import kvstore.http.NodeRouter;
+import io.vertx.ext.web.Router;
 import kvstore.metrics.RequestType;
 import kvstore.node.NodeSettings;
 import kvstore.queue.WorkQueue;
@@ -41,7 +42,7 @@ final class LeaderHttp {
     private final LeaderVerticle leader;
     private final NodeSettings settings;
     private final Guard guard;
-    private final StaticFiles files = StaticFiles.load();
+    private final Router router;
     private final String queueAddress;
     private final long submitTimeoutMillis;
 
@@ -53,6 +54,7 @@ final class LeaderHttp {
         this.queueAddress = WorkQueue.address(settings.port());
         // A backstop only: the coordinator answers every operation by its own deadline.
         this.submitTimeoutMillis = settings.opTimeoutMillis() + 10_000;
+        this.router = routes();
     }
 
     /** The requests whose body is read by their route (within its own limit) rather than refused by the intake. */
@@ -60,49 +62,50 @@ final class LeaderHttp {
         return req.method() == HttpMethod.POST && "/txn".equals(req.path());
     }
 
+    /**
+     * The seed's requests ({@code /} with a key, {@code /register}) and {@code /txn} are answered
+     * here, word for word; everything else goes to the router ({@link NodeRouter}: health,
+     * status, metrics, the web client's files, and the leader's {@code /api/...} routes).
+     */
     void handle(HttpServerRequest req) {
         if (!guard.browserSafe(req)) {
             Replies.text(req, 403, Errors.UNAUTHORIZED);
             return;
         }
         String path = req.path();
-        HttpMethod method = req.method();
         switch (path) {
-            case "/" -> root(req, method);
-            case "/register" -> register(req, method);
+            case "/" -> {
+                Params p = Params.parse(req.query());
+                if (req.method() == HttpMethod.GET && p.count("key") == 0 && !p.malformed()) router.handle(req); // the page
+                else root(req, req.method(), p);
+            }
+            case "/register" -> register(req, req.method());
             case "/txn" -> TxnRoute.handle(req, this);
-            case "/api/status" -> {
-                if (method == HttpMethod.GET) Replies.json(req, 200, leader.status().status());
-                else Replies.text(req, 500, Errors.INVALID_REQUEST);
-            }
-            case "/api/health" -> {
-                if (method != HttpMethod.GET) Replies.text(req, 500, Errors.INVALID_REQUEST);
-                else if (leader.ready()) Replies.text(req, 200, "ok");
-                else Replies.text(req, 503, "not ready");
-            }
-            case "/api/placement" -> placement(req, method);
-            case "/metrics" -> {
-                if (method == HttpMethod.GET) leader.metrics().scrape(req);
-                else Replies.text(req, 500, Errors.INVALID_REQUEST);
-            }
-            case "/api/keys" -> keys(req, method);
-            case "/api/writes" -> writes(req, method);
-            case "/api/members", "/api/members/evict", "/api/members/drain", "/api/members/capacity" -> members(req, method, path);
             default -> {
-                if (!files.serve(req, path)) Replies.text(req, 500, Errors.INVALID_REQUEST);
+                if (NodeRouter.routable(path)) router.handle(req);
+                else Replies.text(req, 500, Errors.INVALID_REQUEST);
             }
         }
     }
 
+    /** The leader's own routes on the shared router. */
+    private Router routes() {
+        Router r = NodeRouter.create(vertx, guard, false, NodeRouter.views(() -> leader.status().status(), leader::ready,
+                req -> leader.metrics().scrape(req)));
+        r.get("/api/placement").handler(ctx -> placement(ctx.request()));
+        r.get("/api/keys").handler(ctx -> keys(ctx.request()));
+        r.get("/api/writes").handler(ctx -> writes(ctx.request()));
+        r.get("/api/members").handler(ctx -> members(ctx.request(), "/api/members"));
+        for (String action : new String[] {"evict", "drain", "capacity"}) {
+            r.post("/api/members/" + action).handler(ctx -> members(ctx.request(), "/api/members/" + action));
+        }
+        return r;
+    }
+
     /* --- The seed's client API, with versions, conditions and rids (SPEC.md sections 2 and 11) --- */
 
-    private void root(HttpServerRequest req, HttpMethod method) {
+    private void root(HttpServerRequest req, HttpMethod method, Params p) {
         Op op = method == HttpMethod.GET ? Op.GET : method == HttpMethod.PUT ? Op.PUT : method == HttpMethod.DELETE ? Op.DELETE : null;
-        Params p = Params.parse(req.query());
-        if (op == Op.GET && p.count("key") == 0 && !p.malformed()) {
-            if (!files.serve(req, "/")) Replies.text(req, 500, Errors.INVALID_REQUEST);
-            return;
-        }
         if (op != null) leader.metrics().watch(req, op == Op.GET ? RequestType.GET : op == Op.PUT ? RequestType.PUT : RequestType.DELETE);
         if (!guard.tokenOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
@@ -176,14 +179,14 @@ final class LeaderHttp {
     NodeSettings settings() { return settings; }
 
     /** {@code GET /api/writes?rid=ID}: what became of a write with this rid (committed, aborted or unknown). */
-    private void writes(HttpServerRequest req, HttpMethod method) {
+    private void writes(HttpServerRequest req) {
         if (!guard.tokenOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
             return;
         }
         Params p = Params.parse(req.query());
         String rid = p.get("rid");
-        if (method != HttpMethod.GET || p.malformed() || p.count("rid") != 1 || !RidMemory.valid(rid)) {
+        if (p.malformed() || p.count("rid") != 1 || !RidMemory.valid(rid)) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
@@ -257,16 +260,12 @@ final class LeaderHttp {
 
     /* --- Membership (SPEC.md section 10) --- */
 
-    private void members(HttpServerRequest req, HttpMethod method, String path) {
+    private void members(HttpServerRequest req, String path) {
         if (!guard.secretOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
             return;
         }
         boolean list = path.equals("/api/members");
-        if (list ? method != HttpMethod.GET : method != HttpMethod.POST) {
-            Replies.text(req, 500, Errors.INVALID_REQUEST);
-            return;
-        }
         Members members = leader.members();
         if (leader.standby() || members == null) {
             Replies.text(req, 503, Errors.UNABLE);
@@ -322,11 +321,7 @@ final class LeaderHttp {
 
     /* --- Placement and keys --- */
 
-    private void placement(HttpServerRequest req, HttpMethod method) {
-        if (method != HttpMethod.GET) {
-            Replies.text(req, 500, Errors.INVALID_REQUEST);
-            return;
-        }
+    private void placement(HttpServerRequest req) {
         KeyRequest.Parsed parsed = KeyRequest.parse(Op.GET, Params.parse(req.query()), settings.limits(), false);
         if (!parsed.ok()) {
             Replies.text(req, 500, parsed.error());
@@ -367,7 +362,7 @@ final class LeaderHttp {
         Replies.json(req, 200, o);
     }
 
-    private void keys(HttpServerRequest req, HttpMethod method) {
+    private void keys(HttpServerRequest req) {
         if (!guard.tokenOk(req)) {
             Replies.text(req, 401, Errors.UNAUTHORIZED);
             return;
@@ -376,7 +371,7 @@ final class LeaderHttp {
             Replies.text(req, 503, Errors.UNABLE);
             return;
         }
-        KeysQuery q = KeysQuery.parse(method, req.query());
+        KeysQuery q = KeysQuery.parse(req.method(), req.query());
         if (q == null) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;

@@ -50,6 +50,10 @@ final class Office {
     private boolean everServed;
     private long minoritySince;
     private int rounds;
+    private long lockSince;
+    private String lastShortfall;
+    /** How long a leader that never led a cluster waits for registrations before it founds one. */
+    static final long NEW_CLUSTER_WAIT_MILLIS = 3_000;
     private String steppedDown;
 
     Office(LeaderVerticle leader) {
@@ -84,12 +88,13 @@ final class Office {
         if (l.stopping || l.active) return;
         takingOffice = true;
         rounds = 0;
+        lockSince = LeaderClock.now();
         election.highestPublishedEpoch().otherwise(0L).onComplete(ar -> claim(Math.max(l.epoch, ar.result()) + 1));
     }
 
     private void claim(long proposed) {
         if (l.stopping || l.active) return;
-        if (++rounds > MAX_ROUNDS) {
+        if (!candidates.isEmpty() && ++rounds > MAX_ROUNDS) {
             LOG.warn("epoch {} not accepted by a majority after {} rounds: giving the lock back", proposed, MAX_ROUNDS);
             takingOffice = false;
             election.stepDown();
@@ -98,6 +103,16 @@ final class Office {
         l.epoch = proposed;
         l.log.append(new LogRecord.Epoch(proposed)).onSuccess(appended -> {
             List<Candidate> asked = new ArrayList<>(candidates.values());
+            if (asked.isEmpty() && l.recovered.view() == null && LeaderClock.now() - lockSince >= NEW_CLUSTER_WAIT_MILLIS) {
+                // A new cluster: we never led one, and no follower registered with us while we
+                // waited (followers register with every leader they find), so there is no one to
+                // fence. Take office; followers register with the active leader.
+                takingOffice = false;
+                l.becomeActive(View.empty(Math.max(1, l.settings.redundancy()), l.settings.vnodes(), l.settings.followers()), false, true);
+                election.publish();
+                LOG.info("took office as the active leader of a new cluster: epoch {}", proposed);
+                return;
+            }
             List<Future<FollowerClient.CheckAnswer>> asks = new ArrayList<>();
             for (Candidate c : asked) asks.add(l.client.check(c.member(), proposed, true, c.identity(), 1_000).otherwise(new FollowerClient.CheckAnswer(0, null, 0)));
             Future.join(new ArrayList<>(asks)).onComplete(done -> {
@@ -120,7 +135,9 @@ final class Office {
                 int voters = Math.max(l.settings.followers(), Math.max(asked.size(), newest == null ? 0 : newest.members().size()));
                 int majority = voters / 2 + 1;
                 if (accepted < majority) {
-                    LOG.warn("epoch {} accepted by {} of {} followers, {} needed: trying again", proposed, accepted, voters, majority);
+                    String why = "epoch " + proposed + " accepted by " + accepted + " of " + voters + " followers, " + majority + " needed";
+                    if (!why.equals(lastShortfall)) LOG.warn("{}: trying again", why);
+                    lastShortfall = why;
                     l.vertx().setTimer(500, t -> claim(proposed));
                     return;
                 }
@@ -171,7 +188,8 @@ final class Office {
 
     void healthChanged() {
         if (l.cluster == null || !l.active) return;
-        boolean majority = l.monitor.upCount() >= l.monitor.size() / 2 + 1;
+        int members = l.monitor.size();
+        boolean majority = members == 0 || l.monitor.upCount() >= members / 2 + 1;
         if (majority) minoritySince = 0;
         else if (minoritySince == 0) minoritySince = LeaderClock.now();
     }

@@ -38,9 +38,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>The pipeline is RxJava 3 through Vert.x's bindings, on the follower's event loop: for each
  * source, {@code fetch page -> retry with backoff -> apply (log + fsync) -> pace -> next page}
  * until the source says {@code end}. The stages read as one expression, and cancelling a round
- * (a newer view) is one {@code dispose()}. A source that keeps failing is skipped: the round
- * starts over with it in the skip set, so each key is copied from the next current replica
- * instead. If no source is left for some keys, the round waits and says so.
+ * (a newer view) is one {@code dispose()}. A source that keeps failing is skipped when the
+ * others hold every key it would send: the round starts over with it in the skip set, so each
+ * key is copied from the next current replica instead. If it alone holds some of them, the
+ * round waits for it and says so.
  */
 final class Copier {
     private static final Logger LOG = LoggerFactory.getLogger(Copier.class);
@@ -92,9 +93,8 @@ final class Copier {
     }
 
     private void startRound() {
-        View v = participant.view();
-        List<Member> sources = new ArrayList<>();
-        for (Member m : v.base()) if (!v.gone().contains(m.id()) && m.id() != self && !skip.contains(m.id())) sources.add(m);
+        List<Member> sources = new ArrayList<>(new kvstore.core.view.Placement(participant.view()).copySources(self));
+        sources.removeIf(m -> skip.contains(m.id()));
         cursor.clear();
         long r = round;
         roundKeys = 0;
@@ -216,24 +216,25 @@ final class Copier {
         running = null;
         if (stopped || r != round) return;
         cursor.clear();
-        if (src != null) skip.add(src.id());
         problem = "copy source " + (src == null ? "?" : src.address()) + " failed: " + e.getMessage();
-        LOG.warn("follower {}: {}; starting round {} over without it", settings.address(), problem, r);
-        View v = participant.view();
-        int left = 0;
-        for (Member m : v.base()) if (!v.gone().contains(m.id()) && !skip.contains(m.id())) left++;
-        long delay = left == 0 ? 2_000 : 200;
-        if (left == 0) {
-            LOG.warn("follower {}: no copy source is answering; waiting for one", settings.address());
-            skip.clear();
+        // Skip the source only if the others hold every key it would have sent; otherwise the
+        // round waits for it (finishing without its keys would lose them).
+        boolean covered = false;
+        if (src != null) {
+            Set<Long> without = new HashSet<>(skip);
+            without.add(src.id());
+            covered = new kvstore.core.view.Placement(participant.view()).sourcesCover(self, without);
+            if (covered) skip.add(src.id());
         }
-        vertx.setTimer(delay, t -> {
+        if (covered) LOG.warn("follower {}: {}; starting round {} over without it", settings.address(), problem, r);
+        else LOG.warn("follower {}: {}; it alone holds some keys this follower gains: waiting for it", settings.address(), problem);
+        vertx.setTimer(covered ? 200 : 2_000, t -> {
             if (!stopped && r == round && running == null) startRound();
         });
     }
 
     ParticipantShell.CopyProgress progress() {
-        return new ParticipantShell.CopyProgress(keys, bytes, round, roundKeys);
+        return new ParticipantShell.CopyProgress(keys, bytes, round, roundKeys, roundBytes);
     }
 
     JsonObject statusJson() {

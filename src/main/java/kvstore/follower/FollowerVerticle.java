@@ -95,8 +95,9 @@ public final class FollowerVerticle extends VerticleBase {
         return participant != null;
     }
 
+    /** Registered and taking part: not while evicted (it holds nothing and serves no one until it is a member again). */
     boolean ready() {
-        return participant != null && registrar.registered() && !stopping;
+        return participant != null && registrar.registered() && !stopping && !"evicted".equals(participant.state());
     }
 
     Participant participant() {
@@ -108,7 +109,7 @@ public final class FollowerVerticle extends VerticleBase {
     }
 
     ParticipantShell.CopyProgress copyProgress() {
-        return copier == null ? new ParticipantShell.CopyProgress(0, 0, 0, 0) : copier.progress();
+        return copier == null ? new ParticipantShell.CopyProgress(0, 0, 0, 0, 0) : copier.progress();
     }
 
     FollowerMetrics metrics() {

@@ -195,6 +195,7 @@ final class ParticipantShell {
                     .put("copiedBytes", copy.bytes())
                     .put("copyRound", copy.round())
                     .put("copyRoundKeys", copy.roundKeys())
+                    .put("copyRoundBytes", copy.roundBytes())
                     .put("held", held);
             if (claim && participant.view() != null) o.put("fullView", ViewCodec.toText(participant.view()));
             return o;
@@ -202,7 +203,7 @@ final class ParticipantShell {
     }
 
     /** What the copier has done so far, for the leader's progress figures. */
-    record CopyProgress(long keys, long bytes, long round, long roundKeys) {}
+    record CopyProgress(long keys, long bytes, long round, long roundKeys, long roundBytes) {}
 
     /* --- A person's requests (the seed's participant API, SPEC.md section 3) --- */
 

@@ -95,6 +95,7 @@ final class FollowerClient {
                 case 204 -> Coordinator.Phase2Result.ACK;
                 case 409 -> Coordinator.Phase2Result.STALE;
                 case 500 -> Coordinator.Phase2Result.REFUSED;
+                case 410 -> Coordinator.Phase2Result.GONE;
                 default -> Coordinator.Phase2Result.RETRY;
             });
         });
@@ -120,6 +121,11 @@ final class FollowerClient {
 
     void outcome(Effect.QueryOutcome q, java.util.function.Consumer<Coordinator.OutcomeReply> done) {
         channel(q.to()).send(new Batch.Outcome(q.tx()), q.deadlineMillis()).onComplete(ar -> {
+            if (ar.failed() && ar.cause() instanceof FollowerChannel.WrongIdentity) {
+                // Another data directory answers at that address: what the old one knew is gone.
+                done.accept(new Coordinator.OutcomeReply(Coordinator.Outcome.UNKNOWN, 0));
+                return;
+            }
             if (ar.failed() || ar.result().status() != 200) {
                 done.accept(new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0));
                 return;

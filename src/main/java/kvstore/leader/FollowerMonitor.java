@@ -59,7 +59,7 @@ final class FollowerMonitor {
         long lastSeenMono;      // the same on the leader's clock, for how long it has been silent
         String refused;         // why this member is held down, or null
         String nodeId;          // cluster mode: its cluster member id
-        long copiedKeys, copiedBytes, keys, copyRound, copyRoundKeys;
+        long copiedKeys, copiedBytes, keys, copyRound, copyRoundKeys, copyRoundBytes;
 
         State(Member member, String identity, long since) {
             this.member = member;
@@ -198,6 +198,7 @@ final class FollowerMonitor {
         s.keys = body.getLong("keys", 0L);
         s.copyRound = body.getLong("copyRound", 0L);
         s.copyRoundKeys = body.getLong("copyRoundKeys", 0L);
+        s.copyRoundBytes = body.getLong("copyRoundBytes", 0L);
         heard(s);
         listener.answered(s.member, held(body.getJsonArray("held")), body.getLong("version", 0L), body.getLong("view", 0L),
                 body.getLong("copied", 0L));
@@ -281,7 +282,13 @@ final class FollowerMonitor {
     /** Keys a gainer has copied in copy round {@code round}, by its last check. */
     long roundCopied(long id, long round) {
         State s = states.get(id);
-        return s == null || s.copyRound != round ? 0 : s.copyRoundKeys;
+        return round == 0 || s == null || s.copyRound != round ? 0 : s.copyRoundKeys;
+    }
+
+    /** The bytes a gainer has copied in this copy round (0 before the round starts). */
+    long roundCopiedBytes(long id, long round) {
+        State s = states.get(id);
+        return round == 0 || s == null || s.copyRound != round ? 0 : s.copyRoundBytes;
     }
 
     /** The keys a member held at its last check. */

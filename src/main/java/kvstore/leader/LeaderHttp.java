@@ -38,6 +38,7 @@ import java.util.Set;
  * {@link Members}.
  */
 final class LeaderHttp {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LeaderHttp.class);
     private final Vertx vertx;
     private final LeaderVerticle leader;
     private final NodeSettings settings;
@@ -299,9 +300,14 @@ final class LeaderHttp {
         int port = Integer.parseInt(hp[1]);
         Set<Long> down = new HashSet<>();
         for (var m : members.latest().members()) if (!leader.monitor().isUp(m.member().id())) down.add(m.member().id());
+        if (path.endsWith("/evict") && !leader.mayEvict(Member.of(host, port).id())) {
+            // An operator's decision stands (it may be the only way out of a stuck cluster), but say what it risks.
+            LOG.warn("evicting {} by request although it may be the only replica that knows a transaction's outcome "
+                    + "(it applied a commit another replica has not, or a new leader has not heard from it yet)", host + ":" + port);
+        }
         Future<Membership.Change> change = path.endsWith("/evict")
                 ? members.change(v -> Membership.evict(v, host, port, false, down, epoch, wall))
-                : members.change(v -> Membership.drain(v, host, port, epoch));
+                : members.change(v -> Membership.drain(v, host, port, epoch, down));
         change.onSuccess(c -> {
             if (!c.ok()) Replies.text(req, 500, c.error());
             else Replies.jsonStatus(req, 202, new JsonObject().put("view", c.view() == null ? members.latest().number() : c.view().number()));

@@ -25,7 +25,9 @@ import kvstore.storage.LogStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The leader's lifecycle and wiring: it owns, on one event loop, the HTTP server
@@ -171,11 +173,21 @@ public final class LeaderVerticle extends VerticleBase {
         office.tick();
     }
 
+    /** False while evicting the member could lose a transaction's outcome (see {@link Coordinator#mayEvict}). */
+    boolean mayEvict(long memberId) {
+        return new Facts().mayEvict(memberId);
+    }
+
     /** What the keeper needs to know right now. */
     private final class Facts implements ViewKeeper.Facts {
         @Override public boolean isUp(long id) { return monitor.isUp(id); }
 
         @Override public long silentForMillis(long id, long now) { return monitor.silentForMillis(id, now); }
+
+        @Override public boolean mayEvict(long memberId) {
+            Coordinator c = runner.coordinator();
+            return c != null && c.mayEvict(memberId);
+        }
 
         @Override public boolean settledBefore(long viewNumber) {
             Coordinator c = runner.coordinator();
@@ -251,7 +263,10 @@ public final class LeaderVerticle extends VerticleBase {
             epoch = followerEpoch + 1;
             log.appendLazy(new LogRecord.Epoch(epoch));
         }
-        return members.change(v -> Membership.register(v, host, port, identity, epoch, System.currentTimeMillis())).map(c -> {
+        Set<Long> down = new HashSet<>();
+        for (var vm : members.latest().members()) if (!monitor.isUp(vm.member().id())) down.add(vm.member().id());
+        down.remove(m.id());
+        return members.change(v -> Membership.register(v, host, port, identity, epoch, System.currentTimeMillis(), down)).map(c -> {
             if (!c.ok()) {
                 if (c.reason() != null) monitor.refused(m, c.reason());
                 else LOG.warn("registration of {} refused: {}", m.address(), c.error());

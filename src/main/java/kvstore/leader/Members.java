@@ -145,13 +145,14 @@ final class Members implements FollowerChannel.Views {
         int copies = Math.max(1, Math.min(v.redundancy(), v.base().size() - v.gone().size()));
         double distinct = (double) held / copies;
         double share = 0;
-        long copied = 0;
+        long copied = 0, bytes = 0;
         for (long g : p.gainers()) {
             share += p.gainedShare(g);
             copied += monitor.roundCopied(g, v.copyRound());
+            bytes += monitor.roundCopiedBytes(g, v.copyRound());
         }
         return new JsonObject().put("view", v.number()).put("keys", Math.round(distinct * share)).put("copied", copied)
-                .put("bytes", monitor.copiedBytes()).put("copyRound", v.copyRound()).put("gainers", p.gainers().size())
+                .put("bytes", bytes).put("copyRound", v.copyRound()).put("gainers", p.gainers().size())
                 .put("current", v.current().size()).put("since", rebalanceSince == 0 ? null : rebalanceSince);
     }
 
@@ -163,7 +164,7 @@ final class Members implements FollowerChannel.Views {
             String state = v.state(m.member().id());
             if (!monitor.isUp(m.member().id()) && !state.equals("draining")) state = "down";
             members.add(new JsonObject().put("id", m.member().idString()).put("host", m.member().host()).put("port", m.member().port())
-                    .put("state", state).put("since", m.since()));
+                    .put("state", state).put("joinedView", m.since()));
         }
         JsonArray evicted = new JsonArray();
         for (Evicted e : v.evicted()) evicted.add(new JsonObject().put("host", e.host()).put("port", e.port()).put("since", e.sinceMillis()));

@@ -6,6 +6,7 @@ import kvstore.core.Member;
 import kvstore.core.log.LogRecord;
 import kvstore.core.log.ViewCodec;
 import kvstore.core.view.View;
+import kvstore.core.view.ViewMember;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,6 +134,18 @@ final class Office {
                     return;
                 }
                 int voters = Math.max(l.settings.followers(), Math.max(asked.size(), newest == null ? 0 : newest.members().size()));
+                if (newest != null) {
+                    // Only the newest view's members count, each under the identity it names: a
+                    // wiped disk answering at a member's address remembers no view.
+                    voters = newest.members().size();
+                    accepted = 0;
+                    for (int i = 0; i < asked.size(); i++) {
+                        if (!asks.get(i).result().ok()) continue;
+                        ViewMember vm = newest.member(asked.get(i).member().id());
+                        String id = asked.get(i).identity();
+                        if (vm != null && (vm.identity() == null || vm.identity().equals(id))) accepted++;
+                    }
+                }
                 int majority = voters / 2 + 1;
                 if (accepted < majority) {
                     String why = "epoch " + proposed + " accepted by " + accepted + " of " + voters + " followers, " + majority + " needed";

@@ -41,9 +41,25 @@ class SimulationTest {
         runMany(Simulation.Faults.GREY, Integer.getInteger("kvstore.sim.runs", 300), true);
     }
 
+    @Test
+    void joinsDrainsEvictionsAndWipedDisksMoveKeysSafely() {
+        runMany(Simulation.Faults.MEMBERSHIP, Integer.getInteger("kvstore.sim.runs", 200), false);
+    }
+
+    @Test
+    void movesSurviveAStandbysTakeover() {
+        runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, Integer.getInteger("kvstore.sim.runs", 150), true);
+    }
+
+    @Test
+    void bankTransfersAreAtomicThroughEverything() {
+        runMany(Simulation.Faults.BANK, Integer.getInteger("kvstore.sim.runs", 150), true);
+    }
+
     private static void runMany(Simulation.Faults faults, int runs, boolean clusterRules) {
         long base = Long.getLong("kvstore.seed", System.nanoTime());
-        long acked = 0, crashes = 0, unknown = 0, refused = 0, takeovers = 0, stepDowns = 0;
+        long acked = 0, crashes = 0, unknown = 0, refused = 0, takeovers = 0, stepDowns = 0, joins = 0, drains = 0, evictions = 0,
+                wipes = 0, transfers = 0, audits = 0;
         for (int i = 0; i < runs; i++) {
             long seed = base + i;
             Simulation sim = new Simulation(seed, faults, 3, 2, clusterRules);
@@ -62,12 +78,22 @@ class SimulationTest {
             refused += sim.refused;
             takeovers += sim.takeovers;
             stepDowns += sim.stepDowns;
+            joins += sim.joins;
+            drains += sim.drains;
+            evictions += sim.evictions;
+            wipes += sim.wipes;
+            transfers += sim.transfers;
+            audits += sim.audits;
         }
         System.out.println("simulated " + runs + " runs from seed " + base + ": " + acked + " acknowledged writes, " + refused
-                + " refused, " + unknown + " unanswered, " + crashes + " crashes, " + takeovers + " takeovers, " + stepDowns + " step-downs");
+                + " refused, " + unknown + " unanswered, " + crashes + " crashes, " + takeovers + " takeovers, " + stepDowns + " step-downs, "
+                + joins + " joins, " + drains + " drains, " + evictions + " long crashes, " + wipes + " wiped disks, " + transfers
+                + " transfers, " + audits + " audits");
         // Nasty runs crash something every few hundred milliseconds: most writes meet a replica that is down.
         assertTrue(acked > (faults == Simulation.Faults.NASTY ? runs / 2 : runs), "the runs made progress: " + acked + " writes");
         if (faults.crashPerStep() > 0) assertTrue(crashes > 0, "the runs crashed something");
         if (faults.twoLeaders()) assertTrue(takeovers > runs, "standbys took office");
+        if (faults.membershipPerStep() > 0) assertTrue(joins + drains + evictions + wipes > runs, "the membership changed");
+        if (faults.txns()) assertTrue(transfers > runs && audits > runs, "transfers and audits ran: " + transfers + ", " + audits);
     }
 }

@@ -32,7 +32,7 @@ import java.util.zip.CRC32C;
  *
  * payloads (str = u32 length + UTF-8 bytes; bytes = u32 length + bytes; opt = u8 0 (absent) or
  * 1 then bytes; tx = u64 epoch + u64 seq; v = u64 version)
- *   1 PREPARE   tx, u64 epoch, u64 sinceMillis, str rid ("": none), u16 n, n x write
+ *   1 PREPARE   tx, u64 epoch, u64 sinceMillis, str rid ("": none), u64 view, u16 n, n x write
  *               write = u8 kind (1 PUT, 2 DELETE, 3 CHECK), u8 blind, str key, opt value, i64 ifVersion (-1: none)
  *   2 COMMIT    tx, v
  *   3 ABORT     tx
@@ -132,7 +132,7 @@ public final class LogCodec {
         int typeAt = out.length();
         if (r instanceof LogRecord.Prepare p) {
             out.put(PREPARE).tx(p.tx()).putLong(p.epoch()).putLong(p.sinceMillis()).str(p.rid() == null ? "" : p.rid())
-                    .putShort(p.writes().size());
+                    .putLong(p.view()).putShort(p.writes().size());
             for (Write w : p.writes()) {
                 out.put(w.kind().ordinal() + 1).put(w.blind() ? 1 : 0).str(w.key());
                 opt(out, w.value() == null ? null : w.value().getBytes(StandardCharsets.UTF_8));
@@ -243,6 +243,7 @@ public final class LogCodec {
                 long epoch = b.getLong();
                 long since = b.getLong();
                 String rid = str(b);
+                long view = b.getLong();
                 int n = b.getShort() & 0xFFFF;
                 List<Write> writes = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
@@ -256,7 +257,7 @@ public final class LogCodec {
                     writes.add(new Write(Write.Kind.values()[kind - 1], key,
                             value == null ? null : new String(value, StandardCharsets.UTF_8), ifVersion, blind == 1));
                 }
-                yield new LogRecord.Prepare(tx, epoch, since, rid.isEmpty() ? null : rid, writes);
+                yield new LogRecord.Prepare(tx, epoch, since, rid.isEmpty() ? null : rid, writes, view);
             }
             case COMMIT -> new LogRecord.Commit(tx(b), b.getLong());
             case ABORT -> new LogRecord.Abort(tx(b));

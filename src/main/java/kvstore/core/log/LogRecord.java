@@ -20,9 +20,17 @@ import java.util.List;
 public sealed interface LogRecord {
 
     /** A follower's yes vote in the making: its keys locked by tx until its COMMIT or ABORT. */
-    record Prepare(TxId tx, long epoch, long sinceMillis, String rid, List<Write> writes) implements LogRecord {
+    /**
+     * A yes vote's writes. {@code view}: the view this follower held when it prepared them (0:
+     * unknown) — a copy source does not serve keys a transaction from before a move holds.
+     */
+    record Prepare(TxId tx, long epoch, long sinceMillis, String rid, List<Write> writes, long view) implements LogRecord {
         public Prepare {
             writes = List.copyOf(writes);
+        }
+
+        public Prepare(TxId tx, long epoch, long sinceMillis, String rid, List<Write> writes) {
+            this(tx, epoch, sinceMillis, rid, writes, 0);
         }
     }
 

@@ -2,6 +2,7 @@ package kvstore.core.log;
 
 import kvstore.core.Member;
 import kvstore.core.view.Evicted;
+import kvstore.core.view.Holders;
 import kvstore.core.view.View;
 import kvstore.core.view.ViewMember;
 
@@ -34,6 +35,12 @@ public final class ViewCodec {
         ids(out, v.current());
         out.putShort(v.evicted().size());
         for (Evicted e : v.evicted()) out.str(e.host()).putInt(e.port()).putLong(e.sinceMillis()).put(e.rejoin() ? 1 : 0);
+        out.putShort(v.earlier().size());
+        for (Holders h : v.earlier()) {
+            out.putShort(h.ring().size());
+            for (Member m : h.ring()) out.str(m.host()).putInt(m.port());
+            ids(out, h.holders());
+        }
     }
 
     static View decode(ByteBuffer b) {
@@ -67,8 +74,16 @@ public final class ViewCodec {
             if (rejoin != 0 && rejoin != 1) throw new IllegalArgumentException("bad flag " + rejoin);
             evicted.add(new Evicted(host, port, since, rejoin == 1));
         }
+        n = count(b);
+        List<Holders> earlier = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int rn = count(b);
+            List<Member> ring = new ArrayList<>(rn);
+            for (int j = 0; j < rn; j++) ring.add(Member.of(LogCodec.str(b), b.getInt()));
+            earlier.add(new Holders(ring, ids(b)));
+        }
         return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound,
-                (flags & 1) != 0, (flags & 2) != 0, evicted);
+                (flags & 1) != 0, (flags & 2) != 0, evicted, earlier);
     }
 
     /** The view for a batch line: base64 of its bytes. */

@@ -63,8 +63,11 @@ public final class Coordinator implements Lanes.Ready {
     /** A replica's phase-1 answer: its kind, its error body for a no, the highest version it holds of the keys. */
     public record Vote(VoteKind kind, String reason, long version) {}
 
-    /** How a replica answered phase 2. REFUSED: it says it never prepared the tx. */
-    public enum Phase2Result { ACK, RETRY, REFUSED, STALE }
+    /**
+     * How a replica answered phase 2. REFUSED: it says it never prepared the tx. GONE: it was
+     * evicted (its view says so before ours does) and holds nothing of it any more.
+     */
+    public enum Phase2Result { ACK, RETRY, REFUSED, STALE, GONE }
 
     /** ELSEWHERE: pending, not current there, unreachable or refused: try another replica. */
     public enum ReadResult { VALUE, NO_KEY, ELSEWHERE, STALE }
@@ -96,6 +99,7 @@ public final class Coordinator implements Lanes.Ready {
     private final Reads reads = new Reads(this);
     private final Writes writes = new Writes(this);
     private final Inherited inherited = new Inherited(this);
+    private final long startedMillis;
     private final Rids rids;
     private final Map<TxId, Transaction> txs = new HashMap<>();
     private final Map<Long, Job> jobs = new LinkedHashMap<>();
@@ -123,6 +127,7 @@ public final class Coordinator implements Lanes.Ready {
         this.rids = new Rids(this, rids);
         this.ridsElsewhereUntil = ridsElsewhereUntil;
         this.now = now;
+        this.startedMillis = now;
         this.lastVersion = highVersion;
         useView(view, now);
         for (LogRecord.Decision d : undecided) {
@@ -193,9 +198,13 @@ public final class Coordinator implements Lanes.Ready {
         if (job.op instanceof ClientOp.Put p) {
             Write w = p.delete() ? Write.delete(p.key()) : Write.put(p.key(), p.value());
             writes.start(job, Map.of(p.key(), List.of(p.ifVersion() >= 0 ? w.withCondition(p.ifVersion()) : w)), now);
-        } else if (job.op instanceof ClientOp.Txn) {
+        } else if (job.op instanceof ClientOp.Txn t) {
             job.phase = Job.Phase.READING;
             job.readsOut = job.keys.size();
+            if (job.keys.isEmpty()) { // nothing to read or write: it succeeds at once
+                answer(job, new Answer(200, TxnPlan.of(t.request(), job.read).answer(lastVersion), null, -1), now);
+                return;
+            }
             for (String key : job.keys) reads.start(job, key, now);
         }
     }
@@ -420,8 +429,33 @@ public final class Coordinator implements Lanes.Ready {
         for (ViewMember m : view.members()) known.put(m.member().id(), m.member());
         if (old == null) return;
         for (Member m : new ArrayList<>(known.values())) {
-            if (!isMember(m.id())) writes.forget(m, now);
+            ViewMember before = old.view().member(m.id()), after = view.member(m.id());
+            // Evicted, or evicted and back as another membership (a wiped disk, a rejoin): the
+            // replica that took part in our transactions is gone, whatever answers at its address.
+            boolean renewed = before != null && after != null
+                    && (before.since() != after.since()
+                        || before.identity() != null && after.identity() != null && !before.identity().equals(after.identity()));
+            if (!isMember(m.id()) || renewed) writes.forget(m, now);
         }
+    }
+
+    /**
+     * False while evicting the member could lose the outcome of a transaction: it acknowledged a
+     * commit that another replica has not, or it has not yet answered about a transaction found
+     * prepared that is being resolved by asking the replicas (it may be the one that committed).
+     */
+    public boolean mayEvict(long memberId) {
+        // Cluster mode: a new leader learns what its predecessor decided only from the replicas'
+        // reports; until every follower has had time to report, any of them may be the one that knows.
+        if (settings.resolveHeldByQuery() && now - startedMillis < 2 * settings.phase2TimeoutMillis()) return false;
+        for (Transaction tx : txs.values()) {
+            if (tx.state == Transaction.State.RESOLVING && inherited.awaits(tx.id, memberId)) return false;
+            if (!tx.committed()) continue;
+            Transaction.Slot mine = tx.slot(memberId);
+            if (mine == null || mine.state != SlotState.SETTLED) continue;
+            for (Transaction.Slot s : tx.slots) if (s != mine && s.state.unsettled()) return false;
+        }
+        return true;
     }
 
     /** True when every transaction begun under a view older than {@code viewNumber} is settled on the replicas that are up. */

@@ -64,7 +64,7 @@ final class Inherited {
             boolean commit = commitsFromLog.contains(h.tx());
             boolean recorded = abortsRecorded.contains(h.tx());
             if (!commit && !recorded && c.settings().resolveHeldByQuery()) {
-                resolve(h, now);
+                resolve(m, h, now);
                 return;
             }
             tx = new Transaction(h.tx(), null, h.keys(), 0, recorded ? Transaction.State.ABORTED : Transaction.State.ABORTING);
@@ -76,12 +76,14 @@ final class Inherited {
         if (s == null) {
             s = new Transaction.Slot(m, List.of(), SlotState.HELD);
             tx.slots.add(s);
+            if (tx.state == Transaction.State.RESOLVING) ask(tx, m, now); // its answer counts too
         }
         if (s.state == SlotState.HELD && (tx.state == Transaction.State.ABORTED || tx.committed())) c.writes().due(tx, s, now);
     }
 
     private void abortAt(Member m, Coordinator.Held h, long now) {
         Transaction tx = new Transaction(h.tx(), null, h.keys(), 0, Transaction.State.ABORTED);
+        tx.refusalExpected = true;
         Transaction.Slot s = new Transaction.Slot(m, List.of(), SlotState.HELD);
         tx.slots.add(s);
         c.trackInherited(tx);
@@ -97,11 +99,16 @@ final class Inherited {
         });
     }
 
-    /** Cluster mode: ask every replica of the transaction's keys what became of it. */
-    private void resolve(Coordinator.Held h, long now) {
+    /**
+     * Cluster mode: ask the reporter and every replica of the transaction's keys now what became
+     * of it (the reporter may no longer be one: it held the keys under an older view).
+     */
+    private void resolve(Member reporter, Coordinator.Held h, long now) {
         Transaction tx = new Transaction(h.tx(), null, h.keys(), 0, Transaction.State.RESOLVING);
         tx.ridText = h.rid();
+        tx.refusalExpected = true;
         Map<Long, Member> replicas = new LinkedHashMap<>();
+        replicas.put(reporter.id(), reporter);
         Placement p = c.placement();
         for (String key : h.keys()) for (Placement.Replica r : p.writeSet(key)) replicas.putIfAbsent(r.member().id(), r.member());
         for (Member r : replicas.values()) tx.slots.add(new Transaction.Slot(r, List.of(), SlotState.HELD));
@@ -112,6 +119,13 @@ final class Inherited {
 
     private void ask(Transaction tx, Member m, long now) {
         c.effect(new Effect.QueryOutcome(tx.id, m, now + c.settings().phase2TimeoutMillis()));
+    }
+
+    /** True while the transaction is being resolved and the member has not answered yet. */
+    boolean awaits(TxId id, long memberId) {
+        Map<Long, Coordinator.OutcomeReply> said = answers.get(id);
+        Transaction tx = c.transaction(id);
+        return said != null && tx != null && tx.slot(memberId) != null && !said.containsKey(memberId);
     }
 
     /** A replica's answer about a transaction being resolved. */

@@ -49,7 +49,7 @@ public final class Participant implements LogState {
     public static final int COPY_SCAN_LIMIT = 20_000;
 
     /** A prepared transaction: its keys are locked until it is decided. */
-    public record Prepared(TxId tx, long epoch, List<Write> writes, long sinceMillis, String rid) {
+    public record Prepared(TxId tx, long epoch, List<Write> writes, long sinceMillis, String rid, long view) {
         public String firstKey() {
             return writes.get(0).key();
         }
@@ -175,7 +175,7 @@ public final class Participant implements LogState {
             if (w.kind() == Write.Kind.DELETE && live == 0) return Step.of(500, Errors.NO_KEY);
         }
         if (prepared.size() >= MAX_PREPARED) return Step.of(500, Errors.UNABLE);
-        LogRecord r = new LogRecord.Prepare(tx, Math.max(msgEpoch, 0), nowMillis, rid, writes);
+        LogRecord r = new LogRecord.Prepare(tx, Math.max(msgEpoch, 0), nowMillis, rid, writes, view == null ? 0 : view.number());
         apply(r);
         return Step.of(202, Errors.VOTE_COMMIT, r).withVersion(heldVersion(writes));
     }
@@ -208,11 +208,18 @@ public final class Participant implements LogState {
             LogRecord r = new LogRecord.Commit(tx, version);
             apply(r);
             s = rid == null ? Step.of(204, "", r) : Step.of(204, "", r, remember(rid));
+        } else if (evicted() && decided.get(tx) == null) {
+            s = Step.of(410, Errors.NOT_THIS_FOLLOWER); // evicted: it dropped what it held, and is no replica now
         } else {
             // Never a silent 204 for a tx we never prepared: that would hide a lost yes vote.
             s = Boolean.TRUE.equals(decided.get(tx)) ? Step.of(204, "") : Step.of(500, Errors.UNABLE);
         }
         return s.with(rec[0]);
+    }
+
+    /** This follower's view says it is no member (it learns that before the leader acts on the view). */
+    private boolean evicted() {
+        return view != null && self != 0 && view.member(self) == null;
     }
 
     public Step commit(TxId tx, long msgEpoch) {
@@ -315,6 +322,7 @@ public final class Participant implements LogState {
     }
 
     private void applyView(View v) {
+        View old = view;
         view = v;
         placement = new Placement(v);
         if (self != 0) {
@@ -327,7 +335,10 @@ public final class Participant implements LogState {
                 mySince = me.since();
             }
         }
-        if (v.settled()) {
+        // Keys that moved away go once the move is complete (not at every view: a key a person
+        // wrote here by hand stays until the ring changes).
+        boolean ringChanged = old == null || !old.settled() || !old.base().equals(v.base()) || !old.gone().equals(v.gone());
+        if (v.settled() && ringChanged) {
             if (self != 0) store.removeIf(e -> !locks.containsKey(e.getKey()) && !placement.holds(self, e.getValue().hash()));
             store.purgeTombstones();
         }
@@ -377,10 +388,12 @@ public final class Participant implements LogState {
      * The source's side of a copy: the next keys after {@code after} that {@code gainer} gains in
      * copy round {@code round} and must copy from this follower (the first base replica not gone
      * and not in {@code skip}), with their versions and deletions. Null when this follower does
-     * not know that round (its view is older or newer): the gainer asks again or learns anew.
+     * not know that round (its view is older or newer), or while a transaction from before the
+     * round holds one of the keys (see {@link #holdsOlderThan}): the gainer asks again.
      */
     public CopyPage copyPage(long round, long gainer, String after, int limit, int maxBytes, Set<Long> skip) {
         if (view == null || view.copyRound() != round || round == 0) return null;
+        if (holdsOlderThan(round, gainer, skip)) return null;
         var tail = after == null ? store.entries() : store.entries().tailMap(after, false);
         List<LogRecord.Data> out = new ArrayList<>(Math.min(limit, 1024));
         int scanned = 0;
@@ -409,7 +422,7 @@ public final class Participant implements LogState {
     public void apply(LogRecord r) {
         if (r instanceof LogRecord.Prepare p) {
             for (Write w : p.writes()) if (locks.containsKey(w.key())) throw new IllegalStateException("PREPARE " + p.tx() + " of a locked key");
-            prepared.put(p.tx(), new Prepared(p.tx(), p.epoch(), p.writes(), p.sinceMillis(), p.rid()));
+            prepared.put(p.tx(), new Prepared(p.tx(), p.epoch(), p.writes(), p.sinceMillis(), p.rid(), p.view()));
             for (Write w : p.writes()) locks.put(w.key(), p.tx());
             if (p.tx().isManual()) {
                 manual = p.tx();
@@ -422,11 +435,16 @@ public final class Participant implements LogState {
                 if (w.kind() == Write.Kind.CHECK) continue;
                 byte[] value = w.kind() == Write.Kind.PUT ? w.value().getBytes(StandardCharsets.UTF_8) : null;
                 store.apply(w.key(), value, c.version(), tombstones);
-                if (view != null && view.settled() && self != 0 && !placement.holds(self, Hash.strhash64(w.key()))) store.remove(w.key());
+                // A leader's write of a key that moved away while it ran is not kept; a person's is.
                 if (p.tx().isManual()) handChanged(w.key());
+                else if (view != null && view.settled() && self != 0 && !placement.holds(self, Hash.strhash64(w.key()))) store.remove(w.key());
             }
         } else if (r instanceof LogRecord.Abort a) {
-            decide(a.tx(), false);
+            Prepared p = decide(a.tx(), false);
+            // A key kept past a completed move only because this transaction held it goes now.
+            if (!p.tx().isManual() && view != null && view.settled() && self != 0) {
+                for (Write w : p.writes()) if (!placement.holds(self, Hash.strhash64(w.key()))) store.remove(w.key());
+            }
         } else if (r instanceof LogRecord.Epoch e) {
             epoch = Math.max(epoch, e.epoch());
         } else if (r instanceof LogRecord.Data d) {
@@ -463,6 +481,21 @@ public final class Participant implements LogState {
         }
     }
 
+    /**
+     * True while a leader's transaction prepared here before the copy round (it may have begun
+     * under the view before the move, whose replicas do not include the gainer) holds a key this
+     * follower would send the gainer: its commit would never reach the gainer, so the key is not
+     * served until it is decided. Those found here at restart, whose phase 2 is still on its way,
+     * are the ones this stops.
+     */
+    private boolean holdsOlderThan(long round, long gainer, Set<Long> skip) {
+        for (Prepared p : prepared.values()) {
+            if (p.tx().isManual() || p.view() >= round) continue;
+            for (Write w : p.writes()) if (placement.copySourceFor(self, gainer, Hash.strhash64(w.key()), skip)) return true;
+        }
+        return false;
+    }
+
     private Prepared decide(TxId tx, boolean commit) {
         Prepared p = prepared.remove(tx);
         if (p == null) throw new IllegalStateException((commit ? "COMMIT " : "ABORT ") + tx + " of a tx never prepared");
@@ -483,7 +516,7 @@ public final class Participant implements LogState {
         if (copiedRound != 0) out.add(new LogRecord.Copied(copiedRound));
         store.snapshot(out);
         decided.snapshot(out);
-        for (Prepared p : prepared.values()) out.add(new LogRecord.Prepare(p.tx(), p.epoch(), p.sinceMillis(), p.rid(), p.writes()));
+        for (Prepared p : prepared.values()) out.add(new LogRecord.Prepare(p.tx(), p.epoch(), p.sinceMillis(), p.rid(), p.writes(), p.view()));
         for (String k : changedByHand) out.add(new LogRecord.Hand(k));
         rids.snapshot(out);
         return out;

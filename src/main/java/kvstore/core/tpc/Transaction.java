@@ -53,6 +53,12 @@ final class Transaction {
     long version;
     RidMemory.Outcome rid;      // sent with phase 2 so followers remember it
     String ridText;             // the rid the prepare carried (held reports bring it back)
+    /**
+     * A replica may rightly answer phase 2 with "never prepared": an orphan's abort (the report
+     * that raised it may be older than the commit that finished it), or an inherited transaction
+     * resolved by asking the key's replicas now (some joined after it was prepared).
+     */
+    boolean refusalExpected;
 
     Transaction(TxId id, Job job, List<String> keys, long view, State state) {
         this.id = id;

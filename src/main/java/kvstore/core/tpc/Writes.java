@@ -150,7 +150,7 @@ final class Writes {
         tx.state = Transaction.State.COMMITTED;
         c.countCommit();
         if (tx.rid != null) c.remember(tx.rid);
-        for (Transaction.Slot s : tx.slots) due(tx, s, now);
+        for (Transaction.Slot s : tx.slots) if (s.state != SlotState.SETTLED) due(tx, s, now); // settled: evicted meanwhile
         if (tx.job != null) {
             tx.job.phase = Job.Phase.DECIDED;
             if (!c.settings().replyAfterFirstAck()) c.committed(tx.job, now);
@@ -188,10 +188,12 @@ final class Writes {
                 s.notBefore = now + backoff(tx.id, s);
                 return;
             }
+            case GONE -> settle(tx, s);
             case REFUSED -> {
                 // The replica says it never prepared tx: it lost a durable yes vote (or was wiped
                 // since). Nothing can repair that here; stop retrying, and say so if it is a member.
-                if (c.isMember(s.member.id())) {
+                // (Some refusals are expected: see Transaction.refusalExpected.)
+                if (c.isMember(s.member.id()) && !tx.refusalExpected) {
                     c.effect(new Effect.Alarm("follower " + s.member.address() + " refused " + (tx.committed() ? "COMMIT" : "ABORT")
                             + " of " + tx.id + ": it has no record of the prepare"));
                 }

@@ -2,12 +2,14 @@ package kvstore.core.view;
 
 import kvstore.core.Errors;
 import kvstore.core.Member;
+import kvstore.core.Ring;
 
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The leader's rules for changing the membership (SPEC.md section 10): registration, eviction,
@@ -17,6 +19,9 @@ import java.util.Set;
  * (times come in as parameters), no I/O.
  */
 public final class Membership {
+    /** The most earlier holder rings a view keeps (each restart of a move may add one). */
+    static final int MAX_EARLIER = 8;
+
     private Membership() {}
 
     /** The outcome of a rule: a new view (or null when nothing changes), or an error body and a reason for the log. */
@@ -38,6 +43,11 @@ public final class Membership {
      * else as a joining member that is filled before it serves.
      */
     public static Change register(View v, String host, int port, String identity, long epoch, long nowMillis) {
+        return register(v, host, port, identity, epoch, nowMillis, Set.of());
+    }
+
+    /** As above; {@code down}: members not answering now (keys only they hold must not be moved away from the others). */
+    public static Change register(View v, String host, int port, String identity, long epoch, long nowMillis, Collection<Long> down) {
         ViewMember known = v.memberAt(host, port);
         if (known != null) {
             if (identity == null || identity.equals(known.identity())) return Change.none();
@@ -59,7 +69,17 @@ public final class Membership {
             n = n.withBase(base, v.gone()).withFormed(ms.size() >= v.capacity());
             return Change.to(n.withSettled(!n.moving()));
         }
-        return Change.to(restartMove(n));
+        return unlessStranding(restartMove(v, n), down, "registering " + host + ":" + port);
+    }
+
+    /**
+     * A change during a move that would leave some keys with no current replica (their only
+     * holders are gainers the new target takes them from) waits: refused now, it is asked again
+     * (a follower's registrar retries) once the move under way completes.
+     */
+    private static Change unlessStranding(View n, Collection<Long> down, String what) {
+        if (new Placement(n).everyKeyHasACurrentReplica() && new Placement(n).survives(Long.MIN_VALUE, down)) return Change.to(n);
+        return Change.refused(Errors.UNABLE, what + " now would leave keys with no current replica: wait until the move under way completes");
     }
 
     /* --- Admin requests --- */
@@ -72,13 +92,6 @@ public final class Membership {
     public static Change evict(View v, String host, int port, boolean rejoin, Collection<Long> down, long epoch, long nowMillis) {
         ViewMember m = v.memberAt(host, port);
         if (m == null) return Change.refused(Errors.INVALID_REQUEST, "no member " + host + ":" + port);
-        Placement p = new Placement(v);
-        Set<Long> others = new HashSet<>(down);
-        others.remove(m.member().id());
-        if (!p.survives(m.member().id(), others)) {
-            return Change.refused(Errors.INVALID_REQUEST, "evicting " + m.member().address()
-                    + " would leave keys with no current replica that is up; bring a replica back or drain it instead");
-        }
         View n = v.next(epoch);
         List<ViewMember> ms = new ArrayList<>(v.members());
         ms.remove(m);
@@ -87,12 +100,23 @@ public final class Membership {
         List<Evicted> ev = new ArrayList<>(v.evicted());
         ev.removeIf(e -> e.host().equals(host) && e.port() == port);
         ev.add(new Evicted(host, port, nowMillis, rejoin));
-        n = n.withMembers(ms).withBase(v.base(), gone).withEvicted(ev);
-        return Change.to(restartMove(n));
+        n = restartMove(v, n.withMembers(ms).withBase(v.base(), gone).withEvicted(ev));
+        // Judged on the view after the change (a move under way may lose gainers' progress).
+        Set<Long> others = new HashSet<>(down);
+        others.remove(m.member().id());
+        if (!new Placement(n).survives(m.member().id(), others)) {
+            return Change.refused(Errors.INVALID_REQUEST, "evicting " + m.member().address()
+                    + " would leave keys with no current replica that is up; bring a replica back or drain it instead");
+        }
+        return Change.to(n);
     }
 
     /** Moves a member's keys to the others first, then evicts it (at completion). */
     public static Change drain(View v, String host, int port, long epoch) {
+        return drain(v, host, port, epoch, Set.of());
+    }
+
+    public static Change drain(View v, String host, int port, long epoch, Collection<Long> down) {
         ViewMember m = v.memberAt(host, port);
         if (m == null) return Change.refused(Errors.INVALID_REQUEST, "no member " + host + ":" + port);
         if (m.draining()) return Change.none();
@@ -101,7 +125,7 @@ public final class Membership {
                     + (v.memberCount() - 1) + " members, fewer than the redundancy " + v.redundancy());
         }
         View n = v.next(epoch);
-        return Change.to(restartMove(replace(n, m, m.withDraining(true))));
+        return unlessStranding(restartMove(v, replace(n, m, m.withDraining(true))), down, "draining " + m.member().address());
     }
 
     /** The most members the leader accepts; never below the redundancy or the members it has. */
@@ -151,7 +175,7 @@ public final class Membership {
         n = n.withMembers(ms).withEvicted(ev);
         List<Member> base = new ArrayList<>();
         for (ViewMember m : ms) base.add(m.member());
-        return Change.to(n.withBase(base, Set.of()).withCurrent(Set.of()).withCopyRound(0).withSettled(false));
+        return Change.to(n.withBase(base, Set.of()).withCurrent(Set.of()).withCopyRound(0).withEarlier(List.of()).withSettled(false));
     }
 
     /** The completion is durable where a new leader would find it: members may drop what moved away. */
@@ -163,9 +187,60 @@ public final class Membership {
     /* --- Helpers --- */
 
     /** A new target: gainers start over (their copies may not cover what they gain now). */
-    private static View restartMove(View n) {
-        View r = n.withCurrent(Set.of()).withCopyRound(0);
+    /**
+     * A change while keys move: the copy starts over under the new target, but a gainer that was
+     * current stays current if every key the new view has it gain is one it already holds the
+     * latest value of (as a base replica or a current gainer of the old view) — else a move
+     * changed midway could leave keys whose only holders are gainers no longer counted.
+     */
+    private static View restartMove(View old, View n) {
+        Placement before = new Placement(old);
+        Placement after = new Placement(n.withCurrent(Set.of()));
+        Set<Long> keep = new HashSet<>();
+        for (long g : old.current()) {
+            if (n.member(g) == null || n.gone().contains(g)) continue;
+            boolean holdsAll = true;
+            for (long h : Placement.representatives(before, after)) {
+                if (after.gains(g, h) && !before.isCurrent(g, h)) {
+                    holdsAll = false;
+                    break;
+                }
+            }
+            if (holdsAll) keep.add(g);
+        }
+        // Every old current gainer stays a holder of what the old target gave it (a kept one too:
+        // the new target may give some of those keys to others), as do earlier holders — each only
+        // while it stays in the write sets of all those keys, so that it still has their latest
+        // values (an evicted one, or one whose keys partly moved away, is dropped).
+        List<Holders> earlier = new ArrayList<>(old.earlier());
+        if (!old.current().isEmpty()) earlier.add(new Holders(old.targetMembers(), old.current()));
+        Placement next = new Placement(n.withCurrent(Set.of()).withEarlier(List.of()));
+        List<Holders> pruned = new ArrayList<>();
+        for (Holders h : earlier) {
+            Ring ring = new Ring(h.ring(), n.redundancy(), n.vnodes());
+            Set<Long> still = new HashSet<>();
+            for (long id : h.holders()) if (n.member(id) != null && staysInWriteSets(id, ring, next)) still.add(id);
+            if (!still.isEmpty()) pruned.add(new Holders(h.ring(), still));
+        }
+        while (pruned.size() > MAX_EARLIER) pruned.remove(0);
+        View r = n.withCurrent(keep).withCopyRound(0).withEarlier(pruned);
         return r.withSettled(!r.moving() && n.settled());
+    }
+
+    /** True when every key {@code ring} gives the member is one whose write set in {@code next} includes it. */
+    private static boolean staysInWriteSets(long id, Ring ring, Placement next) {
+        TreeSet<Long> pts = new TreeSet<>(Long::compareUnsigned);
+        for (long[] x : ring.pointsWithOwners()) pts.add(x[0]);
+        pts.addAll(Placement.representatives(next));
+        for (long h : pts) {
+            boolean inRing = false;
+            for (Member m : ring.replicasOfHash(h)) inRing |= m.id() == id;
+            if (!inRing) continue;
+            boolean inWriteSet = false;
+            for (Placement.Replica r : next.writeSetOfHash(h)) inWriteSet |= r.member().id() == id;
+            if (!inWriteSet) return false;
+        }
+        return true;
     }
 
     private static View replace(View v, ViewMember old, ViewMember with) {

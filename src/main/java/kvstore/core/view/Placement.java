@@ -30,11 +30,13 @@ public final class Placement {
     private final View view;
     private final Ring base;
     private final Ring target;
+    private final List<Ring> earlier = new ArrayList<>();
 
     public Placement(View view) {
         this.view = view;
         this.base = new Ring(view.base(), view.redundancy(), view.vnodes());
         this.target = new Ring(view.targetMembers(), view.redundancy(), view.vnodes());
+        for (Holders h : view.earlier()) earlier.add(new Ring(h.ring(), view.redundancy(), view.vnodes()));
     }
 
     public View view() { return view; }
@@ -57,9 +59,21 @@ public final class Placement {
         for (Member m : b) if (!view.gone().contains(m.id())) out.add(new Replica(m, true));
         for (Member m : t) {
             if (b.contains(m) && !view.gone().contains(m.id())) continue;
-            out.add(new Replica(m, view.current().contains(m.id())));
+            out.add(new Replica(m, view.current().contains(m.id()) || earlierHolds(m.id(), hash)));
         }
         return out;
+    }
+
+    /**
+     * True when an earlier ring of a restarted move (see {@link View#earlier}) says the member
+     * holds keys with this hash: it had them all then and has been in their write sets since.
+     */
+    public boolean earlierHolds(long memberId, long hash) {
+        for (int i = 0; i < earlier.size(); i++) {
+            if (!view.earlier().get(i).holders().contains(memberId)) continue;
+            for (Member m : earlier.get(i).replicasOfHash(hash)) if (m.id() == memberId) return true;
+        }
+        return false;
     }
 
     /** The replicas holding the key's latest committed value: base (not gone) first, then current gainers. */
@@ -91,6 +105,7 @@ public final class Placement {
         boolean inTarget = false;
         for (Member m : target.replicasOfHash(hash)) if (m.id() == memberId) inTarget = true;
         if (!inTarget) return false;
+        if (earlierHolds(memberId, hash)) return false;
         if (view.gone().contains(memberId)) return true; // back after an eviction: it holds nothing
         for (Member m : base.replicasOfHash(hash)) if (m.id() == memberId) return false;
         return true;
@@ -122,6 +137,27 @@ public final class Placement {
         return true;
     }
 
+    /**
+     * True when every key {@code gainer} gains still has a source outside {@code skip}: a gainer
+     * may give up on a source that does not answer only then. Otherwise it must wait for that
+     * source, or it would declare the copy done without keys only that source holds.
+     */
+    public boolean sourcesCover(long gainer, Collection<Long> skip) {
+        for (long h : representatives()) if (gains(gainer, h) && sourceOf(h, skip) == null) return false;
+        return true;
+    }
+
+    /** True when every key has a current replica (a change that would strand keys is refused). */
+    public boolean everyKeyHasACurrentReplica() {
+        for (long h : representatives()) {
+            List<Replica> ws = writeSetOfHash(h);
+            boolean any = ws.isEmpty();
+            for (Replica r : ws) any |= r.current();
+            if (!any) return false;
+        }
+        return true;
+    }
+
     /** True when no key would be left without a current replica if {@code leaving} were gone too. */
     public boolean survives(long leaving, Collection<Long> alsoUnavailable) {
         Set<Long> out = new HashSet<>(alsoUnavailable);
@@ -137,13 +173,28 @@ public final class Placement {
 
     /**
      * The member a gainer copies keys with this hash from: the first base replica that is neither
-     * gone nor in {@code skip}; null when there is none.
+     * gone nor in {@code skip}, else the first current replica of it (a move changed midway can
+     * leave keys whose base replicas are all gone); null when there is none.
      */
     public Member sourceOf(long hash, Collection<Long> skip) {
         for (Member m : base.replicasOfHash(hash)) {
             if (!view.gone().contains(m.id()) && !skip.contains(m.id())) return m;
         }
+        for (Replica r : writeSetOfHash(hash)) if (r.current() && !skip.contains(r.member().id())) return r.member();
         return null;
+    }
+
+    /** The members a gainer may copy from: base members not gone, and current gainers. */
+    public List<Member> copySources(long gainer) {
+        List<Member> out = new ArrayList<>();
+        for (Member m : view.base()) if (!view.gone().contains(m.id()) && m.id() != gainer) out.add(m);
+        for (ViewMember m : view.members()) {
+            Member x = m.member();
+            boolean earlierHolder = false;
+            for (Holders h : view.earlier()) earlierHolder |= h.holders().contains(x.id());
+            if ((view.current().contains(x.id()) || earlierHolder) && x.id() != gainer && !out.contains(x)) out.add(x);
+        }
+        return out;
     }
 
     /** The source's filter: true when {@code source} must send the key with this hash to {@code gainer}. */
@@ -173,9 +224,17 @@ public final class Placement {
 
     /** One hash per point of either ring: every distinct pair of replica sets is seen once. */
     private List<Long> representatives() {
+        return representatives(this);
+    }
+
+    /** One hash per point of any ring of these placements: each range where all of them are alike is seen once. */
+    public static List<Long> representatives(Placement... ps) {
         TreeSet<Long> pts = new TreeSet<>(Long::compareUnsigned);
-        for (long[] p : base.pointsWithOwners()) pts.add(p[0]);
-        for (long[] p : target.pointsWithOwners()) pts.add(p[0]);
+        for (Placement p : ps) {
+            for (long[] x : p.base.pointsWithOwners()) pts.add(x[0]);
+            for (long[] x : p.target.pointsWithOwners()) pts.add(x[0]);
+            for (Ring r : p.earlier) for (long[] x : r.pointsWithOwners()) pts.add(x[0]);
+        }
         return new ArrayList<>(pts);
     }
 }

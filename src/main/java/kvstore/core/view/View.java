@@ -40,10 +40,14 @@ import java.util.Set;
  *                   so a new member must be filled before it serves (before, it joins the base
  *                   directly: there is nothing to copy yet)
  * @param evicted    addresses evicted and not yet back
+ * @param earlier    rings of moves changed midway, each with the members that had copied every
+ *                   key it gave them: copy sources for those keys until the move completes
+ *                   (not read from: they may miss writes since), so a change during a move
+ *                   never strands keys whose only copies are on its gainers
  */
 public record View(long number, long epoch, int redundancy, int vnodes, int capacity,
                    List<Member> base, List<ViewMember> members, Set<Long> gone, Set<Long> current,
-                   long copyRound, boolean settled, boolean formed, List<Evicted> evicted) {
+                   long copyRound, boolean settled, boolean formed, List<Evicted> evicted, List<Holders> earlier) {
 
     public View {
         base = List.copyOf(base);
@@ -51,11 +55,18 @@ public record View(long number, long epoch, int redundancy, int vnodes, int capa
         gone = Set.copyOf(gone);
         current = Set.copyOf(current);
         evicted = List.copyOf(evicted);
+        earlier = List.copyOf(earlier);
+    }
+
+    /** The views before this record gained {@code earlier}: no earlier holders. */
+    public View(long number, long epoch, int redundancy, int vnodes, int capacity, List<Member> base, List<ViewMember> members,
+                Set<Long> gone, Set<Long> current, long copyRound, boolean settled, boolean formed, List<Evicted> evicted) {
+        this(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, evicted, List.of());
     }
 
     /** A view before any follower registered. */
     public static View empty(int redundancy, int vnodes, int capacity) {
-        return new View(0, 0, redundancy, vnodes, capacity, List.of(), List.of(), Set.of(), Set.of(), 0, true, false, List.of());
+        return new View(0, 0, redundancy, vnodes, capacity, List.of(), List.of(), Set.of(), Set.of(), 0, true, false, List.of(), List.of());
     }
 
     /** A member of the target, with what the view says about it. */
@@ -90,8 +101,12 @@ public record View(long number, long epoch, int redundancy, int vnodes, int capa
         return n;
     }
 
-    /** Keys are moving: the target ring differs from the base ring. */
+    /**
+     * Keys are moving: the target ring differs from the base ring, or a base member is gone (its
+     * keys need new replicas even if it is back on the target ring: it came back empty).
+     */
     public boolean moving() {
+        if (!gone.isEmpty()) return true;
         Set<Long> b = new HashSet<>();
         for (Member m : base) b.add(m.id());
         Set<Long> t = new HashSet<>();
@@ -117,44 +132,48 @@ public record View(long number, long epoch, int redundancy, int vnodes, int capa
 
     public View next(long epoch) {
         return new View(number + 1, Math.max(this.epoch, epoch), redundancy, vnodes, capacity, base, members, gone, current,
-                copyRound, settled, formed, evicted);
+                copyRound, settled, formed, evicted, earlier);
     }
 
     /** The same view under another number (a new leader goes above a number it finds). */
     public View withNumber(long n) {
-        return new View(n, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, evicted);
+        return new View(n, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, evicted, earlier);
     }
 
     public View withMembers(List<ViewMember> ms) {
-        return new View(number, epoch, redundancy, vnodes, capacity, base, ms, gone, current, copyRound, settled, formed, evicted);
+        return new View(number, epoch, redundancy, vnodes, capacity, base, ms, gone, current, copyRound, settled, formed, evicted, earlier);
     }
 
     public View withBase(List<Member> b, Set<Long> g) {
-        return new View(number, epoch, redundancy, vnodes, capacity, b, members, g, current, copyRound, settled, formed, evicted);
+        return new View(number, epoch, redundancy, vnodes, capacity, b, members, g, current, copyRound, settled, formed, evicted, earlier);
     }
 
     public View withCurrent(Set<Long> c) {
-        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, c, copyRound, settled, formed, evicted);
+        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, c, copyRound, settled, formed, evicted, earlier);
     }
 
     public View withCopyRound(long round) {
-        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, round, settled, formed, evicted);
+        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, round, settled, formed, evicted, earlier);
     }
 
     public View withSettled(boolean s) {
-        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, s, formed, evicted);
+        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, s, formed, evicted, earlier);
     }
 
     public View withCapacity(int c) {
-        return new View(number, epoch, redundancy, vnodes, c, base, members, gone, current, copyRound, settled, formed, evicted);
+        return new View(number, epoch, redundancy, vnodes, c, base, members, gone, current, copyRound, settled, formed, evicted, earlier);
     }
 
     public View withFormed(boolean f) {
-        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, f, evicted);
+        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, f, evicted, earlier);
+    }
+
+    public View withEarlier(List<Holders> h) {
+        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, evicted, h);
     }
 
     public View withEvicted(List<Evicted> e) {
-        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, e);
+        return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, e, earlier);
     }
 
     /** Orders views: a newer leader's view wins, then the higher number. */

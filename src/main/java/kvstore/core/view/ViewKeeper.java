@@ -38,6 +38,15 @@ public final class ViewKeeper {
 
         /** Every transaction begun under a view older than {@code viewNumber} has settled where it can. */
         boolean settledBefore(long viewNumber);
+
+        /**
+         * False while evicting the member could lose what became of a transaction: it applied a
+         * commit another replica has not yet, or a transaction found prepared is not yet resolved
+         * (in cluster mode a new leader learns outcomes only from the replicas).
+         */
+        default boolean mayEvict(long memberId) {
+            return true;
+        }
     }
 
     public sealed interface Effect {}
@@ -170,7 +179,7 @@ public final class ViewKeeper {
             for (ViewMember m : v.members()) if (!facts.isUp(m.member().id())) down.add(m.member().id());
             for (ViewMember m : v.members()) {
                 long id = m.member().id();
-                if (!down.contains(id) || facts.silentForMillis(id, now) < healAfterMillis) continue;
+                if (!down.contains(id) || facts.silentForMillis(id, now) < healAfterMillis || !facts.mayEvict(id)) continue;
                 Member mm = m.member();
                 propose(x -> Membership.evict(x, mm.host(), mm.port(), true, down, epoch, wallMillis), c -> {
                     if (c.ok() && c.view() != null) {

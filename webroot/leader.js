@@ -149,6 +149,8 @@ export function leaderView(onStatus) {
     box.dataset.moving = String(!!summary);
     box.dataset.view = s.rebalancing ? s.rebalancing.view : '';
     setText($('rebalance-text'), summary ? summary.text : 'no key is moving.');
+    $('rebalance-text').title = s.rebalancing && typeof s.rebalancing.bytes === 'number'
+      ? 'bytes copied by gaining followers since the leader started: ' + bytes(s.rebalancing.bytes) : '';
     const bar = $('rebalance-progress');
     bar.hidden = !summary || summary.fraction === null;
     if (summary && summary.fraction !== null) bar.value = summary.fraction;

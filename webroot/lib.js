@@ -182,7 +182,8 @@ export function movedRanges(baseRing, targetRing, count) {
 /**
  * The leader's `rebalancing` for a person: null when no key is moving, else {text, fraction}
  * (fraction in [0, 1], null when the number of keys is not known). `keys` is the leader's
- * estimate, so `copied` may pass it; the fraction stops at 1.
+ * estimate, so `copied` may pass it; the fraction stops at 1. Its `bytes` count every copy since
+ * the leader started, not this move's, so they are left out of the text.
  */
 export function rebalanceSummary(r, now) {
   if (!r) return null;
@@ -191,7 +192,6 @@ export function rebalanceSummary(r, now) {
   const fraction = keys && keys > 0 ? Math.min(1, copied / keys) : keys === 0 ? 1 : null;
   let text = 'view ' + r.view + ': ' + copied + ' of about ' + (keys ?? '?') + ' key' + (keys === 1 ? '' : 's') + ' copied';
   if (fraction !== null) text += ' (' + Math.round(fraction * 100) + '%)';
-  if (typeof r.bytes === 'number') text += ', ' + bytes(r.bytes);
   if (typeof r.since === 'number') text += ', started ' + ago(r.since, now);
   return { text, fraction };
 }

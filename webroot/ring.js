@@ -109,6 +109,7 @@ export function drawRing(root, ring, members, placement, move = null) {
   const baseKeys = new Set(base.map((p) => p.point + '/' + p.id));
 
   const few = ring.length <= 12;
+  const labels = []; // {x, y} of the port labels placed so far
   for (const p of ring) {
     const m = members.get(p.id);
     const pos = onCircle(CX, CY, R, turn(p.point));
@@ -126,11 +127,17 @@ export function drawRing(root, ring, members, placement, move = null) {
       'data-id': p.id, 'data-point': p.point,
     }, svg('title', { text: name + (up ? '' : ' (down)') + (joining ? ' (joining: gaining keys)' : '') + '\nid ' + p.id + '\npoint ' + p.point })));
     if (few && m) {
-      // Outside the ring, anchored away from it so that the text never covers a point.
+      // Outside the ring, anchored away from it so that the text never covers a point; a label
+      // that would sit on one already placed (two points close together) moves a line away.
       const lp = onCircle(CX, CY, R + 14, turn(p.point));
+      let y = lp.y + (lp.y < CY - R + 20 ? -4 : lp.y > CY + R - 20 ? 14 : 4);
+      let hit;
+      for (let tries = 0; tries < 4 && (hit = labels.find((q) => Math.abs(q.y - y) < 13 && Math.abs(q.x - lp.x) < 40)); tries++) {
+        y = hit.y + (y >= hit.y ? 13 : -13);
+      }
+      labels.push({ x: lp.x, y });
       const anchor = lp.x > CX + 20 ? 'start' : lp.x < CX - 20 ? 'end' : 'middle';
-      const dy = lp.y < CY - R + 20 ? -4 : lp.y > CY + R - 20 ? 14 : 4;
-      parts.push(svg('text', { class: 'ptlabel', x: lp.x, y: lp.y + dy, 'text-anchor': anchor, text: String(m.port) }));
+      parts.push(svg('text', { class: 'ptlabel', x: lp.x, y, 'text-anchor': anchor, text: String(m.port) }));
     }
   }
 

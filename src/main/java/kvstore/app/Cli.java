@@ -250,7 +250,6 @@ final class Cli {
         if (reb instanceof JsonObject r) {
             sb.append("rebalancing: view ").append(r.getValue("view")).append(", ").append(r.getValue("copied"))
                     .append(" of about ").append(r.getValue("keys")).append(" keys copied");
-            if (r.getValue("bytes") != null) sb.append(" (").append(r.getValue("bytes")).append(" bytes)");
             if (r.getValue("since") instanceof Number n) sb.append(", since ").append(Instant.ofEpochMilli(n.longValue()));
             sb.append('\n');
         } else {

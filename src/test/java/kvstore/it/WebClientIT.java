@@ -635,14 +635,16 @@ class WebClientIT {
      * A cluster of its own, changed through the embedded console: after an eviction the leader's
      * page shows the follower evicted, the new view and the rebalance ending; after a join ({@code
      * a}) the new follower up and the view again; each follower's page shows its state, view and
-     * copy progress. The expected view numbers come from /api/status.
+     * copy progress; while a drain waits for a gainer that is down, the ring shows the keys moving
+     * (the draining point hollow, arcs for the gained ranges) until the gainer is back and the
+     * drain ends. The expected view numbers and ids come from /api/status.
      */
     @Test
     @Timeout(300)
     void theMembershipAfterAnEvictionAndAJoin() throws Exception {
         int b = Ports.freeRange(6);
         String l = "http://127.0.0.1:" + b;
-        try (JarNode shaped = JarNode.start(dir.resolve("shaped"), Map.of(), "--port", String.valueOf(b))) {
+        try (JarNode shaped = JarNode.start(dir.resolve("shaped"), Map.of(), "--port", String.valueOf(b), "--heal-after", "0")) {
             shaped.awaitOutput("listening on http://127.0.0.1:", 4, Duration.ofSeconds(60));
             Await.until("leader ready", Duration.ofSeconds(30), () -> Http.get(l + "/api/health").status() == 200);
             for (int i = 0; i < 60; i++) assertEquals(201, Http.put(l + "/?key=shape-" + i + "&val=" + i).status());
@@ -680,12 +682,12 @@ class WebClientIT {
             assertEquals("false", browser.byId("ring").getAttribute("data-moving"));
             browser.screenshot(SHOTS.resolve("membership-joined.png"));
 
+            // The joined follower's own page: its state, its view and what it copied.
             browser.open("http://127.0.0.1:" + added + "/");
             browser.await("the joined follower's state", WAIT, d -> "up".equals(followerStat("state")) ? true : null);
-            JsonObject fs = new JsonObject(Http.get("http://127.0.0.1:" + added + "/api/status").body());
-            assertEquals(String.valueOf(fs.getLong("view")), browser.await("its view", WAIT, d -> followerStat("view").equals(
-                    String.valueOf(new JsonObject(Http.get("http://127.0.0.1:" + added + "/api/status").body()).getLong("view"))) ? followerStat("view") : null));
-            long copied = fs.getJsonObject("copy").getLong("keys");
+            browser.await("its view", WAIT, d -> followerStat("view").equals(String.valueOf(
+                    new JsonObject(Http.get("http://127.0.0.1:" + added + "/api/status").body()).getLong("view"))) ? true : null);
+            long copied = new JsonObject(Http.get("http://127.0.0.1:" + added + "/api/status").body()).getJsonObject("copy").getLong("keys");
             assertTrue(followerStat("copy").startsWith(copied > 0 ? "done: " + copied + " key" : "nothing copied"), followerStat("copy"));
             assertTrue(browser.byId("follower-state-note").getAttribute("hidden") != null, "nothing to explain when up");
 
@@ -694,6 +696,42 @@ class WebClientIT {
             assertTrue(browser.byId("follower-state-note").getText().startsWith("Evicted:"), browser.byId("follower-state-note").getText());
             assertEquals("0", followerStat("keys"), "an evicted follower drops every key");
             browser.screenshot(SHOTS.resolve("follower-evicted.png"));
+
+            // Keys moving, held still: a follower that gains keys is down (this cluster never evicts
+            // for silence) while another drains, so the drain waits for it.
+            browser.open(l + "/");
+            browser.await("the leader's page", WAIT, d -> "true".equals(browser.css("body").getAttribute("data-ready")) ? true : null);
+            int gainer = b + 2;
+            shaped.stdin("k " + gainer);
+            shaped.awaitOutput("killed follower " + gainer, Duration.ofSeconds(30));
+            browser.await("the killed follower down", Duration.ofSeconds(20), d -> "down".equals(rowCell(gainer, null)) ? true : null);
+            String addedId = idOf(l, added);
+            shaped.stdin("d " + added);
+            shaped.awaitOutput("draining follower " + added, Duration.ofSeconds(30));
+            browser.await("the ring shows the keys moving", Duration.ofSeconds(20), d -> "true".equals(browser.byId("ring").getAttribute("data-moving"))
+                    && !browser.all("#ring .gain").isEmpty() && browser.all("#ring .pt.base[data-id='" + addedId + "']").size() == 1 ? true : null);
+            assertEquals("draining", rowCell(added, null));
+            assertEquals("◑ draining", rowCell(added, "state"));
+            browser.await("the rebalance shown", WAIT, d -> "true".equals(browser.byId("rebalance").getAttribute("data-moving")) ? true : null);
+            assertTrue(browser.byId("rebalance-text").getText().startsWith("view "), browser.byId("rebalance-text").getText());
+            assertTrue(browser.byId("ring-moving").getText().startsWith("Keys are moving (view "), browser.byId("ring-moving").getText());
+            List<String> memberIds = List.of(idOf(l, b + 1), idOf(l, gainer));
+            for (WebElement arc : browser.all("#ring .gain")) {
+                assertTrue(memberIds.contains(arc.getAttribute("data-gainer")), "an arc per range a remaining member gains");
+                assertTrue(arc.findElement(org.openqa.selenium.By.tagName("title")).getAttribute("textContent").contains(" gains the keys hashing from "));
+            }
+            type("key", "shape-7");
+            browser.await("the key's placement", WAIT, d -> "shape-7".equals(browser.byId("placement").getAttribute("data-key")) ? true : null);
+            browser.screenshot(SHOTS.resolve("membership-moving.png"));
+
+            shaped.stdin("r " + gainer);
+            shaped.awaitOutput("drained follower " + added + ": its keys moved", Duration.ofSeconds(120));
+            browser.await("the move done", Duration.ofSeconds(30), d -> "false".equals(browser.byId("ring").getAttribute("data-moving"))
+                    && "false".equals(browser.byId("rebalance").getAttribute("data-moving")) && "evicted".equals(rowCell(added, null)) ? true : null);
+            assertEquals(0, browser.all("#ring .gain").size());
+            assertTrue(browser.byId("ring-moving").getAttribute("hidden") != null);
+            assertTrue(awaitView(l) > afterJoin);
+            for (int i = 0; i < 60; i++) assertEquals(String.valueOf(i), Http.get(l + "/?key=shape-" + i).body(), "shape-" + i + " kept");
             shaped.stdin("q");
             assertEquals(0, shaped.waitFor(Duration.ofSeconds(30)));
         }
@@ -725,6 +763,7 @@ class WebClientIT {
                   box.id = 'ring-test';
                   const svgEl = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
                   svgEl.setAttribute('viewBox', '-40 -4 400 328');
+                  svgEl.setAttribute('class', 'ring');
                   svgEl.setAttribute('width', '400');
                   svgEl.append(document.createElementNS('http://www.w3.org/2000/svg', 'title'));
                   box.append(svgEl);
@@ -763,7 +802,7 @@ class WebClientIT {
         assertTrue(((List<?>) m.get("legend")).contains("127.0.0.1:4 joining gaining keys"), String.valueOf(m.get("legend")));
         assertEquals(0L, ((Number) m.get("none")).longValue());
         Map<?, ?> summary = (Map<?, ?>) m.get("summary");
-        assertEquals("view 9: 10 of about 40 keys copied (25%), 2.0 KiB, started 3 s ago", summary.get("text"));
+        assertEquals("view 9: 10 of about 40 keys copied (25%), started 3 s ago", summary.get("text"));
         assertEquals(0.25, ((Number) summary.get("fraction")).doubleValue());
         assertEquals(1L, ((Number) m.get("over")).longValue(), "an estimate passed: the bar stops full");
         assertNull(m.get("idle"));
@@ -846,6 +885,13 @@ class WebClientIT {
                 if (!row) return null;
                 return arguments[1] === null ? row.dataset.state : row.querySelector('.' + arguments[1]).textContent;""",
                 "127.0.0.1:" + port, cls);
+    }
+
+    /** The id the leader gives the follower on {@code port}. */
+    private static String idOf(String leaderUrl, int port) {
+        JsonArray fs = new JsonObject(Http.get(leaderUrl + "/api/status").body()).getJsonArray("followers");
+        for (int i = 0; i < fs.size(); i++) if (fs.getJsonObject(i).getInteger("port") == port) return fs.getJsonObject(i).getString("id");
+        throw new AssertionError("the leader does not list " + port);
     }
 
     /** A key named PREFIX-N whose replicas include the follower on {@code port}. */

@@ -13,6 +13,7 @@ import { leaderView } from './leader.js';
 import { query } from './lib.js';
 import { clearLog, logExchange } from './log.js';
 import { credentials, getJson, onUnauthorized, request } from './net.js';
+import { txnPanel } from './txn.js';
 
 const ROLE_NAMES = { leader: 'TPCLeader', follower: 'TPCFollower' };
 const BUTTONS = {
@@ -25,9 +26,9 @@ let keys = null;  // the key browser: {refresh()}
 
 /* --- Requests made by the person, logged --- */
 
-async function act(method, path) {
-  const r = await request(method, path, { quiet: true });
-  logExchange(method, path, r.status, r.body);
+async function act(method, path, json) {
+  const r = await request(method, path, { quiet: true, json });
+  logExchange(method, path, r.status, r.body, { version: r.version, requestBody: json === undefined ? null : json });
   if (r.status === 401) askForCredentials(true, path);
   if (view) view.refresh();
   if (keys && r.status >= 200 && r.status < 300 && method !== 'GET') keys.refresh();
@@ -37,14 +38,46 @@ async function act(method, path) {
 const key = () => $('key').value;
 const value = () => $('value').value;
 
+/**
+ * The leader's optional write parameters (SPEC.md section 11) from "Conditions and retries":
+ * ifVersion and rid, each only when its field is filled in. With both empty a PUT or DELETE is
+ * exactly the seed's request. A follower's page has no such fields (undefined: left out).
+ */
+function writeOptions() {
+  if ($('write-options').hidden) return {};
+  const ifVersion = $('if-version').value.trim();
+  const rid = $('rid').value.trim();
+  return { ifVersion: ifVersion === '' ? undefined : ifVersion, rid: rid === '' ? undefined : rid };
+}
+
 const ACTIONS = {
   REGISTER: () => act('POST', '/register?' + query({ key: key(), val: value() })),
   GET: () => act('GET', '/?' + query({ key: key() })),
-  PUT: () => act('PUT', '/?' + query({ key: key(), val: value() })),
-  DELETE: () => act('DELETE', '/?' + query({ key: key() })),
+  PUT: () => act('PUT', '/?' + query({ key: key(), val: value(), ...writeOptions() })),
+  DELETE: () => act('DELETE', '/?' + query({ key: key(), ...writeOptions() })),
   COMMIT: () => act('POST', '/commit'),
   ABORT: () => act('POST', '/abort'),
 };
+
+/** The summary of "Conditions and retries" says what is set, so a closed panel hides nothing. */
+function showWriteOptions() {
+  const o = writeOptions();
+  const set = [];
+  if (o.ifVersion !== undefined) set.push('ifVersion ' + o.ifVersion);
+  if (o.rid !== undefined) set.push('rid ' + o.rid);
+  setText($('write-options-set'), set.length ? '(set: ' + set.join(', ') + ')' : '');
+}
+
+function setUpWriteOptions() {
+  $('write-options').hidden = false;
+  for (const id of ['if-version', 'rid']) $(id).addEventListener('input', showWriteOptions);
+  $('rid-lookup').addEventListener('click', () => act('GET', '/api/writes?' + query({ rid: $('rid').value.trim() })));
+  $('rid-new').addEventListener('click', () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(8));
+    $('rid').value = 'web-' + [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+    showWriteOptions();
+  });
+}
 
 function buttons(role) {
   const box = $('buttons');
@@ -131,6 +164,10 @@ function mount(role, where) {
   document.title = ROLE_NAMES[role] + ' ' + where + ' · kvstore';
   buttons(role);
   view = role === 'leader' ? leaderView(onStatus) : followerView(onStatus, act);
+  if (role === 'leader') {
+    setUpWriteOptions();
+    txnPanel((json) => act('POST', '/txn', json));
+  }
   keys = keyBrowser((k) => {
     $('key').value = k;
     $('key').dispatchEvent(new Event('input'));

@@ -1,5 +1,7 @@
 // A follower's view: its prepared transactions with COMMIT and ABORT for each, its counters (log
-// size, keys, epoch), and the keys changed by hand. From GET /api/status every second.
+// size, keys, epoch), its membership (state: joining, up, draining or evicted; the view; the
+// copy of the keys it gains; SPEC.md section 10), and the keys changed by hand. From
+// GET /api/status every second.
 //
 // A leader's transaction is decided with POST /commit?tx=T&epoch=E (or /abort), E being this
 // follower's epoch; the hand-driven one with POST /commit or /abort and no tx, as in the seed.
@@ -9,6 +11,23 @@ import { ago, bytes, query } from './lib.js';
 import { getJson } from './net.js';
 
 const POLL_MILLIS = 1000;
+
+/** What each state means for a person looking at this follower, or '' for plain up. */
+const STATE_NOTES = {
+  new: 'Not a member yet: it registers with its leader.',
+  joining: 'Joining: it copies the keys the ring gives it and takes writes meanwhile; it serves reads (its own key GETs) once the copy is complete.',
+  draining: 'Draining: the leader is moving its keys to the other members; then it is evicted.',
+  evicted: 'Evicted: it holds no keys and answers its own key GETs with 503 until it is restarted (or, when the leader evicted it for silence, until it registers again).',
+};
+
+/** The follower's `copy` status as text: how many keys it copied, and whether it still is. */
+export function copyText(c) {
+  if (!c) return '—';
+  const what = c.keys + ' key' + (c.keys === 1 ? '' : 's') + ', ' + bytes(c.bytes);
+  let text = c.running ? 'copying (round ' + c.round + '): ' + what + ' so far' : c.keys > 0 ? 'done: ' + what : 'nothing copied';
+  if (c.problem) text += '; problem: ' + c.problem;
+  return text;
+}
 
 export function followerView(onStatus, act) {
   for (const id of ['pending-panel', 'follower-panel']) $(id).hidden = false;
@@ -83,6 +102,16 @@ export function followerView(onStatus, act) {
     const leaderCell = stat('leader');
     if (leaderCell.textContent !== (s.leader || '—')) leaderCell.replaceChildren(leaderLink);
     setText(stat('epoch'), s.epoch);
+    setText(stat('state'), s.state ?? '—');
+    stat('state').className = s.state && s.state !== 'up' ? 'warn' : '';
+    setText(stat('view'), s.view ?? '—');
+    setText(stat('version'), s.version ?? '—');
+    setText(stat('copy'), copyText(s.copy));
+    document.body.dataset.memberState = s.state ?? '';
+    const note = $('follower-state-note');
+    const noteText = STATE_NOTES[s.state] || '';
+    setText(note, noteText);
+    note.hidden = noteText === '';
     setText(stat('keys'), s.keys);
     setText(stat('logBytes'), bytes(s.logBytes));
     stat('logBytes').title = s.logBytes + ' bytes';

@@ -1,10 +1,12 @@
-// The leader's live view: its counters and rates, each follower (address, id, up or down, last
-// contact), and the hash ring with the typed key's hash and replicas. Everything comes from
-// GET /api/status (every second), GET /api/placement?key=K (as the key is typed, and when the
-// followers change) and, when the node has it, GET /metrics for request rates.
+// The leader's live view: its counters and rates, the membership (view, each follower's state:
+// up, down, joining, draining or evicted, and the rebalance's progress; SPEC.md section 10),
+// and the hash ring with the typed key's hash and replicas, and, while keys move, the ring they
+// move from and the ranges each follower gains. Everything comes from GET /api/status (every
+// second), GET /api/placement?key=K (as the key is typed, when the view changes, and every
+// second while keys move) and, when the node has it, GET /metrics for request rates.
 
 import { $, debounce, el, every, setText, svg } from './dom.js';
-import { ago, bytes, compareIds, parsePrometheus, perSecond, query, rate, requestCounts } from './lib.js';
+import { ago, bytes, compareIds, movedRanges, parsePrometheus, perSecond, query, rate, rebalanceSummary, requestCounts } from './lib.js';
 import { getJson, request } from './net.js';
 import { drawRing, legendItems } from './ring.js';
 
@@ -16,9 +18,10 @@ const RING_PROBE_KEY = 'ring';
 export function leaderView(onStatus) {
   for (const id of ['ring-panel', 'cluster-panel', 'followers-panel']) $(id).hidden = false;
 
-  let members = new Map();    // id -> {host, port, up, lastSeen, pendingPhase2}
-  let ring = [];              // [{point, id}]
-  let placement = null;       // the typed key's {key, hash, replicas}, or null
+  let members = new Map();    // id -> {host, port, up, state, lastSeen, pendingPhase2}
+  let ring = [];              // [{point, id}]: the target ring
+  let move = null;            // while keys move: {view, baseRing, ranges}
+  let placement = null;       // the typed key's {key, hash, replicas, current}, or null
   let membersKey = '';        // the follower ids and states the ring was last drawn for
   let placementSeq = 0;
   let prev = null;            // the previous counter sample
@@ -28,13 +31,26 @@ export function leaderView(onStatus) {
   const stat = (name) => $('leader-stats').querySelector(`[data-stat="${name}"]`);
 
   function redraw() {
-    drawRing($('ring'), ring, members, placement);
-    $('legend').replaceChildren(...legendItems(members, ring.map((p) => p.id), placement && placement.replicas));
+    drawRing($('ring'), ring, members, placement, move);
+    const ringIds = [...ring, ...(move ? move.baseRing : [])].map((p) => p.id);
+    $('legend').replaceChildren(...legendItems(members, ringIds, placement && placement.replicas, move));
     const rows = placement ? placement.replicas.map((r, i) =>
       el('li', { 'data-id': r.id },
         el('span', { text: r.host + ':' + r.port }),
         el('span', { class: 'hint', text: (i === 0 ? ' primary' : '') + ' id ' + r.id }))) : [];
     $('replicas').replaceChildren(...rows);
+    const note = $('ring-moving');
+    note.hidden = !move;
+    if (move) {
+      let text = 'Keys are moving (view ' + move.view + '): dashed hollow points are the ring they move from; '
+        + 'the coloured arcs outside the ring are the hash ranges each follower is gaining ('
+        + move.ranges.length + (move.ranges.length === 1 ? ' range' : ' ranges') + ').';
+      const cur = placement && placement.current;
+      if (cur && placement.replicas && cur.map((c) => c.id).join() !== placement.replicas.map((r) => r.id).join()) {
+        text += ' Until the copy ends, this key\'s latest value is held by ' + cur.map((c) => c.host + ':' + c.port).join(', ') + '.';
+      }
+      setText(note, text);
+    }
   }
 
   async function refreshPlacement() {
@@ -44,6 +60,10 @@ export function leaderView(onStatus) {
     if (mine !== placementSeq) return;
     if (r.json) {
       ring = r.json.ring || [];
+      const count = r.json.replicas ? r.json.replicas.length : 1;
+      move = r.json.baseRing ? { view: r.json.view, baseRing: r.json.baseRing, ranges: movedRanges(r.json.baseRing, ring, count) } : null;
+      $('ring').dataset.moving = String(!!move);
+      $('ring').dataset.view = r.json.view ?? '';
       placement = key === '' ? null : r.json;
       setText($('placement-text'), key === ''
         ? 'Type a key to see its hash and its replicas.'
@@ -61,34 +81,79 @@ export function leaderView(onStatus) {
   const typed = debounce(120, refreshPlacement);
   $('key').addEventListener('input', typed);
 
-  function renderFollowers(list, now) {
+  /** A follower's state as text: the leader's word for it, with a mark that does not rely on colour. */
+  function stateText(f) {
+    const state = f.state || (f.up ? 'up' : 'down');
+    if (state === 'evicted') return '× evicted';
+    if (state === 'down' || (state === 'up' && !f.up)) return f.refused ? '○ refused: ' + f.refused : '○ down';
+    if (state === 'joining') return '◐ joining' + (f.up ? '' : ', down');
+    if (state === 'draining') return '◑ draining' + (f.up ? '' : ', down');
+    return '● up';
+  }
+
+  function stateClass(text) {
+    return text.startsWith('●') ? 'up' : text.startsWith('○') ? 'down' : text.startsWith('×') ? 'gone' : 'moving';
+  }
+
+  /**
+   * One row per follower: the members (ascending id), then the evicted addresses (SPEC.md
+   * section 10: the leader lists them apart, without an id). Rows are kept and updated in place,
+   * so a focused link survives the refreshes.
+   */
+  function renderFollowers(list, evicted, now) {
     const body = $('followers').tBodies[0];
     const seen = new Set();
     const sorted = [...list].sort((a, b) => compareIds(a.id, b.id));
-    for (const f of sorted) {
-      seen.add(f.id);
-      let row = body.querySelector(`tr[data-id="${CSS.escape(f.id)}"]`);
+    const all = [
+      ...sorted.map((f) => ({ row: 'id:' + f.id, f })),
+      ...[...evicted].sort((a, b) => (a.host + ':' + a.port < b.host + ':' + b.port ? -1 : 1))
+        .map((e) => ({ row: 'evicted:' + e.host + ':' + e.port, f: { ...e, state: 'evicted', up: false } })),
+    ];
+    for (const { row: rowKey, f } of all) {
+      seen.add(rowKey);
+      let row = [...body.rows].find((tr) => tr.dataset.row === rowKey);
       if (!row) {
         const address = f.host + ':' + f.port;
-        row = el('tr', { 'data-id': f.id },
+        row = el('tr', { 'data-row': rowKey, 'data-id': f.id ?? null },
           el('td', { 'data-label': 'Address' }, el('a', { href: 'http://' + address + '/', text: address })),
-          el('td', { class: 'mono id', 'data-label': 'Id', text: f.id }),
+          el('td', { class: 'mono id', 'data-label': 'Id', text: f.id ?? '—' }),
           el('td', { class: 'state', 'data-label': 'State' }),
           el('td', { class: 'seen', 'data-label': 'Last contact' }),
           el('td', { class: 'num p2', 'data-label': 'Phase 2 pending' }));
       }
       const state = row.querySelector('.state');
       // A follower that came back with another identity (a lost disk) is held down, with why.
-      setText(state, f.up ? '● up' : f.refused ? '○ refused: ' + f.refused : '○ down');
-      state.className = 'state ' + (f.up ? 'up' : 'down');
-      row.dataset.up = String(f.up);
+      const text = stateText(f);
+      setText(state, text);
+      state.className = 'state ' + stateClass(text);
+      row.dataset.up = String(!!f.up);
+      row.dataset.state = f.state || (f.up ? 'up' : 'down');
       const seenCell = row.querySelector('.seen');
-      setText(seenCell, ago(f.lastSeen, now));
-      seenCell.title = f.lastSeen ? new Date(f.lastSeen).toLocaleString() : 'never answered';
-      setText(row.querySelector('.p2'), f.pendingPhase2 ?? 0);
-      body.append(row); // keeps ascending id order; moving a node keeps its focus
+      if (f.state === 'evicted') {
+        setText(seenCell, 'evicted ' + ago(f.since, now));
+        seenCell.title = f.since ? 'evicted at ' + new Date(f.since).toLocaleString() : '';
+        setText(row.querySelector('.p2'), '—');
+      } else {
+        setText(seenCell, ago(f.lastSeen, now));
+        seenCell.title = f.lastSeen ? new Date(f.lastSeen).toLocaleString() : 'never answered';
+        setText(row.querySelector('.p2'), f.pendingPhase2 ?? 0);
+      }
+      body.append(row); // keeps the order; moving a node keeps its focus
     }
-    for (const row of [...body.rows]) if (!seen.has(row.dataset.id)) row.remove();
+    for (const row of [...body.rows]) if (!seen.has(row.dataset.row)) row.remove();
+  }
+
+  function renderRebalance(s, now) {
+    const box = $('rebalance');
+    const summary = rebalanceSummary(s.rebalancing, now);
+    box.dataset.moving = String(!!summary);
+    box.dataset.view = s.rebalancing ? s.rebalancing.view : '';
+    setText($('rebalance-text'), summary ? summary.text : 'no key is moving.');
+    $('rebalance-text').title = s.rebalancing && typeof s.rebalancing.bytes === 'number'
+      ? 'bytes copied by gaining followers since the leader started: ' + bytes(s.rebalancing.bytes) : '';
+    const bar = $('rebalance-progress');
+    bar.hidden = !summary || summary.fraction === null;
+    if (summary && summary.fraction !== null) bar.value = summary.fraction;
   }
 
   function renderSpark() {
@@ -132,6 +197,8 @@ export function leaderView(onStatus) {
     const list = s.followers || [];
     const up = list.filter((f) => f.up).length;
     setText(stat('epoch'), s.epoch);
+    setText(stat('view'), s.view ?? '—');
+    setText(stat('version'), s.version ?? '—');
     setText(stat('up'), up + ' of ' + (s.capacity ?? list.length));
     setText(stat('commits'), s.commits ?? '—');
     setText(stat('aborts'), s.aborts ?? '—');
@@ -155,14 +222,19 @@ export function leaderView(onStatus) {
     setText($('followers-note'), s.ready
       ? (s.standby ? 'A standby leader: it serves once it takes over.' : '')
       : 'Waiting for followers: ' + (s.registered ?? list.length) + ' of ' + s.capacity + ' registered.');
-    renderFollowers(list, now);
+    renderFollowers(list, s.evicted || [], now);
+    renderRebalance(s, now);
 
     members = new Map(list.map((f) => [f.id, f]));
-    const key = list.map((f) => f.id + (f.up ? '+' : '-')).sort().join(',');
-    if (key !== membersKey || ring.length === 0) {
-      const idsChanged = key.replace(/[+-]/g, '') !== membersKey.replace(/[+-]/g, '');
+    // The ring is fetched again when the followers, the view or the moving state change, and
+    // every poll while keys move (the key's current holders change as the copy runs); a change
+    // of state alone (up, down, joining) only redraws it.
+    const ids = list.map((f) => f.id).sort().join(',') + '|' + (s.view ?? '') + '|' + !!s.rebalancing;
+    const key = ids + '|' + list.map((f) => f.id + ':' + (f.state || '') + (f.up ? '+' : '-')).sort().join(',');
+    if (key !== membersKey || ring.length === 0 || s.rebalancing || move) {
+      const idsChanged = !membersKey.startsWith(ids + '|');
       membersKey = key;
-      if (idsChanged || ring.length === 0) await refreshPlacement();
+      if (idsChanged || ring.length === 0 || s.rebalancing || move) await refreshPlacement();
       else redraw();
     }
   }

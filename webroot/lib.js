@@ -142,3 +142,85 @@ export function perSecond(r) {
   if (r >= 10 || r === 0) return String(Math.round(r));
   return r.toFixed(1);
 }
+
+/**
+ * Where keys move while the leader rebalances (SPEC.md section 10): the hash ranges whose
+ * replica set differs between the ring the keys move from (`baseRing`) and the target ring,
+ * with the followers that gain each. Both rings are [{point, id}] as /api/placement sends them;
+ * `count` is the number of replicas per key. Between two consecutive points of either ring no
+ * walk changes, so one hash per such range decides it: a key hashing in [from, to) walks up to
+ * the same replicas. Adjacent ranges with the same gainers are merged. Returns
+ * [{from, to, gainers}] in ring order (`to` at or below `from` wraps past 2^64 - 1; from == to is
+ * the whole ring), gainers in ascending id order.
+ */
+export function movedRanges(baseRing, targetRing, count) {
+  if (!baseRing || !targetRing || baseRing.length === 0 || targetRing.length === 0 || count < 1) return [];
+  const points = [...new Set([...baseRing, ...targetRing].map((p) => p.point))].sort((a, b) => cmp(BigInt(a), BigInt(b)));
+  const ranges = [];
+  for (let i = 0; i < points.length; i++) {
+    const from = points[i];
+    const to = points[(i + 1) % points.length];
+    const before = new Set(walk(baseRing, from, count).map((h) => h.id));
+    const gainers = walk(targetRing, from, count).map((h) => h.id).filter((id) => !before.has(id)).sort(compareIds);
+    if (gainers.length === 0) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last.to === from && last.gainers.join(',') === gainers.join(',')) last.to = to;
+    else ranges.push({ from, to, gainers });
+  }
+  // The last range may continue into the first across 0.
+  if (ranges.length > 1) {
+    const first = ranges[0];
+    const last = ranges[ranges.length - 1];
+    if (last.to === first.from && last.gainers.join(',') === first.gainers.join(',')) {
+      first.from = last.from;
+      ranges.pop();
+    }
+  }
+  return ranges;
+}
+
+/**
+ * The leader's `rebalancing` for a person: null when no key is moving, else {text, fraction}
+ * (fraction in [0, 1], null when the number of keys is not known). `keys` is the leader's
+ * estimate, so `copied` may pass it; the fraction stops at 1. Its `bytes` count every copy since
+ * the leader started, not this move's, so they are left out of the text.
+ */
+export function rebalanceSummary(r, now) {
+  if (!r) return null;
+  const keys = typeof r.keys === 'number' ? r.keys : null;
+  const copied = typeof r.copied === 'number' ? r.copied : 0;
+  const fraction = keys && keys > 0 ? Math.min(1, copied / keys) : keys === 0 ? 1 : null;
+  let text = 'view ' + r.view + ': ' + copied + ' of about ' + (keys ?? '?') + ' key' + (keys === 1 ? '' : 's') + ' copied';
+  if (fraction !== null) text += ' (' + Math.round(fraction * 100) + '%)';
+  if (typeof r.since === 'number') text += ', started ' + ago(r.since, now);
+  return { text, fraction };
+}
+
+/**
+ * The body of POST /txn (SPEC.md section 11) from the transaction panel's rows:
+ * conditions [{key, version}] with the version as typed, operations [{op, key, val}] for each
+ * branch, and an optional rid. Returns {json} (the text to send) or {error, at} when a
+ * condition's version is not a whole number (`at` is that condition's index). Keys and values
+ * go as typed: the leader judges them. Empty branches are left out; a transaction with no
+ * condition and no operation is refused here (there is nothing to run).
+ */
+export function txnBody(conditions, thenOps, elseOps, rid) {
+  const body = {};
+  if (conditions.length > 0) {
+    const ifs = [];
+    for (let i = 0; i < conditions.length; i++) {
+      const v = String(conditions[i].version).trim();
+      if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+        return { error: 'Condition ' + (i + 1) + ' needs a version: a whole number, 0 for "the key is absent".', at: i };
+      }
+      ifs.push({ key: conditions[i].key, version: Number(v) });
+    }
+    body.if = ifs;
+  }
+  const ops = (list) => list.map((o) => (o.op === 'put' ? { op: 'put', key: o.key, val: o.val } : { op: o.op, key: o.key }));
+  if (thenOps.length > 0) body.then = ops(thenOps);
+  if (elseOps.length > 0) body.else = ops(elseOps);
+  if (!body.if && !body.then && !body.else) return { error: 'Nothing to run: add a condition or an operation.', at: null };
+  if (rid !== undefined && rid !== null && rid !== '') body.rid = rid;
+  return { json: JSON.stringify(body) };
+}

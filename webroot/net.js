@@ -1,6 +1,7 @@
 // Talking to the node this page came from: every request carries the credentials kept in this
-// tab's sessionStorage (never localStorage), and every answer comes back as {status, body}
-// (status 0 when the node could not be reached).
+// tab's sessionStorage (never localStorage), and every answer comes back as {status, body,
+// version} (status 0 when the node could not be reached; version is the answer's X-KV-Version,
+// SPEC.md section 11, or null when it has none).
 
 const SECRET = 'kvstore.secret';
 const TOKEN = 'kvstore.token';
@@ -38,19 +39,26 @@ function headers() {
 
 /**
  * One request; never throws. A 401 is reported to the listeners unless `quiet` (for optional
- * probes such as GET /metrics, which must not nag for credentials).
+ * probes such as GET /metrics, which must not nag for credentials). `json` is a request body
+ * sent as application/json (POST /txn); without it the request has no body, as before.
  */
-export async function request(method, path, { timeoutMillis = 15000, quiet = false } = {}) {
+export async function request(method, path, { timeoutMillis = 15000, quiet = false, json = undefined } = {}) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeoutMillis);
   try {
-    const r = await fetch(path, { method, headers: headers(), cache: 'no-store', credentials: 'omit', signal: ctl.signal });
+    const h = headers();
+    const init = { method, headers: h, cache: 'no-store', credentials: 'omit', signal: ctl.signal };
+    if (json !== undefined) {
+      h['Content-Type'] = 'application/json';
+      init.body = json;
+    }
+    const r = await fetch(path, init);
     const body = await r.text();
     if (r.status === 401 && !quiet) for (const fn of unauthorizedListeners) fn(method, path);
-    return { status: r.status, body, type: r.headers.get('content-type') || '' };
+    return { status: r.status, body, type: r.headers.get('content-type') || '', version: r.headers.get('x-kv-version') };
   } catch (e) {
     const why = e.name === 'AbortError' ? 'no answer within ' + timeoutMillis / 1000 + ' s' : e.message;
-    return { status: 0, body: 'network error: ' + why, type: '' };
+    return { status: 0, body: 'network error: ' + why, type: '', version: null };
   } finally {
     clearTimeout(timer);
   }

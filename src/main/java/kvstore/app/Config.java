@@ -31,7 +31,15 @@ public final class Config {
     public record Command(String verb, NodeSettings settings, List<String> words, String leaderUrl) {}
 
     static final Set<String> ROLES = Set.of("leader", "follower", "embedded");
-    static final Set<String> CLIENT_VERBS = Set.of("get", "put", "del", "status");
+    static final Set<String> CLIENT_VERBS = Set.of("get", "put", "del", "status", "members", "txn");
+    /** The subcommands of {@code members} that change the membership, with their argument. */
+    static final Set<String> MEMBER_ACTIONS = Set.of("evict", "drain", "capacity");
+
+    /** Options only the client verbs take, by their key, and the verbs that take each. */
+    private static final Map<String, String> CLIENT_VALUE_OPTIONS = Map.of("--if-version", "ifVersion");
+    private static final Map<String, String> CLIENT_FLAG_OPTIONS = Map.of("--json", "json");
+    private static final Map<String, Set<String>> CLIENT_OPTION_VERBS = Map.of(
+            "leader", CLIENT_VERBS, "ifVersion", Set.of("put", "del"), "json", Set.of("members"));
 
     /** Options that take a value, by their config key. */
     private static final Map<String, String> VALUE_OPTIONS = new LinkedHashMap<>();
@@ -70,7 +78,10 @@ public final class Config {
 
     public static Command parse(String[] args, Map<String, String> env) throws UsageException, ConfigException {
         List<String> positionals = new ArrayList<>();
+        // Where a -v stood before any --: get's flag (SPEC.md section 11); for every other verb a word, as before.
+        Set<Integer> dashV = new java.util.HashSet<>();
         Map<String, Object> named = new HashMap<>();
+        Map<String, Object> clientNamed = new LinkedHashMap<>();
         boolean optionsEnded = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -83,6 +94,11 @@ public final class Config {
                 continue;
             }
             if (a.equals("-h") || a.equals("--help")) return new Command("help", null, List.of(), null);
+            if (a.equals("-v")) dashV.add(positionals.size());
+            if (a.startsWith("--") && clientOption(a, args, i, clientNamed)) {
+                if (CLIENT_VALUE_OPTIONS.containsKey(a)) i++; // its value was the next argument
+                continue;
+            }
             if (a.startsWith("--")) {
                 String name = a, value = null;
                 int eq = a.indexOf('=');
@@ -113,8 +129,16 @@ public final class Config {
         }
         String verb = positionals.isEmpty() ? null : positionals.get(0).toLowerCase(Locale.ROOT);
         if (verb != null && (verb.equals("help"))) return new Command("help", null, List.of(), null);
+        int at = 0; // where the verb stands: after any -v, when the verb is get ("-v get KEY")
+        while (at < positionals.size() && dashV.contains(at)) at++;
+        if (at > 0 && at < positionals.size() && positionals.get(at).equalsIgnoreCase("get")) verb = "get";
+        else at = 0;
         if (verb != null && CLIENT_VERBS.contains(verb)) {
-            return clientCommand(verb, positionals.subList(1, positionals.size()), named, env);
+            return clientCommand(verb, positionals, at, dashV, named, clientNamed);
+        }
+        if (!clientNamed.isEmpty()) {
+            String option = clientNamed.keySet().iterator().next();
+            throw new UsageException("--" + kebab(option) + " applies only to the client verbs " + CLIENT_OPTION_VERBS.get(option).stream().sorted().toList());
         }
         JsonObject file = named.containsKey("conf") ? readConf(Path.of((String) named.get("conf"))) : new JsonObject();
         String role;
@@ -132,27 +156,107 @@ public final class Config {
         return new Command(role, settings(role, pos, named, env, file), List.of(), null);
     }
 
-    private static Command clientCommand(String verb, List<String> words, Map<String, Object> named, Map<String, String> env)
-            throws UsageException {
-        int want = switch (verb) {
-            case "get", "del" -> 1;
-            case "put" -> 2;
-            default -> 0;
-        };
+    /**
+     * Takes a client-only option ({@code --if-version V}, {@code --if-version=V}, {@code --json})
+     * into {@code clientNamed}; false when {@code a} is not one. The roles refuse these later.
+     */
+    private static boolean clientOption(String a, String[] args, int i, Map<String, Object> clientNamed) throws UsageException {
+        String name = a, value = null;
+        int eq = a.indexOf('=');
+        if (eq > 0) {
+            name = a.substring(0, eq);
+            value = a.substring(eq + 1);
+        }
+        if (CLIENT_FLAG_OPTIONS.containsKey(name)) {
+            if (value != null) throw new UsageException(name + " takes no value, got '" + value + "'");
+            clientNamed.put(CLIENT_FLAG_OPTIONS.get(name), true);
+            return true;
+        }
+        if (!CLIENT_VALUE_OPTIONS.containsKey(name)) return false;
+        if (value == null) {
+            if (i + 1 >= args.length) throw new UsageException(name + " needs a value");
+            value = args[i + 1];
+        }
+        clientNamed.put(CLIENT_VALUE_OPTIONS.get(name), value);
+        return true;
+    }
+
+    /**
+     * A client verb (SPEC.md sections 9, 10 and 11): checks its words and options and hands
+     * {@link Cli} one {@link Cli.Call}. {@code positionals} holds the verb at {@code at};
+     * {@code dashV} says which of them were a {@code -v} before any {@code --}.
+     */
+    private static Command clientCommand(String verb, List<String> positionals, int at, Set<Integer> dashV, Map<String, Object> named,
+                                         Map<String, Object> clientNamed) throws UsageException {
         for (String option : named.keySet()) {
             if (!option.equals("leader")) {
                 throw new UsageException("--" + kebab(option) + " does not apply to '" + verb + "' (the client takes --leader;"
                         + " the secret and token come from KVSTORE_SECRET and KVSTORE_TOKEN)");
             }
         }
-        if (words.size() != want) {
-            throw new UsageException(verb + " takes " + want + " argument" + (want == 1 ? "" : "s")
-                    + (want == 0 ? "" : verb.equals("put") ? " (KEY VALUE)" : " (KEY)") + ", got " + words.size());
+        for (String option : clientNamed.keySet()) {
+            if (!CLIENT_OPTION_VERBS.get(option).contains(verb)) {
+                throw new UsageException("--" + kebab(option) + " does not apply to '" + verb + "' (only to "
+                        + String.join(", ", CLIENT_OPTION_VERBS.get(option).stream().sorted().toList()) + ")");
+            }
+        }
+        boolean showVersion = false;
+        List<String> words = new ArrayList<>();
+        for (int i = 0; i < positionals.size(); i++) {
+            if (i == at) continue;
+            if (verb.equals("get") && dashV.contains(i)) showVersion = true;
+            else words.add(positionals.get(i));
+        }
+        Long ifVersion = null;
+        if (clientNamed.containsKey("ifVersion")) {
+            String v = (String) clientNamed.get("ifVersion");
+            try {
+                ifVersion = Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                ifVersion = -1L;
+            }
+            if (ifVersion < 0) throw new UsageException("--if-version must be a version, a whole number from 0 up, got '" + v + "'");
+        }
+        boolean json = clientNamed.containsKey("json");
+        if (verb.equals("members")) {
+            checkMembers(words, json);
+        } else {
+            int want = switch (verb) {
+                case "get", "del", "txn" -> 1;
+                case "put" -> 2;
+                default -> 0;
+            };
+            if (words.size() != want) {
+                String what = switch (verb) {
+                    case "put" -> " (KEY VALUE)";
+                    case "txn" -> " (FILE, or - for stdin)";
+                    case "get", "del" -> " (KEY)";
+                    default -> "";
+                };
+                throw new UsageException(verb + " takes " + want + " argument" + (want == 1 ? "" : "s") + what + ", got " + words.size());
+            }
         }
         String leader = (String) named.getOrDefault("leader", "127.0.0.1:16200");
         String[] hp = hostPort(leader, "--leader");
         String url = "http://" + (hp[0].contains(":") ? "[" + hp[0] + "]" : hp[0]) + ":" + hp[1];
-        return new Command(verb, null, List.copyOf(words), url);
+        Cli.Call call = new Cli.Call(verb, List.copyOf(words), ifVersion, showVersion, json);
+        return new Command(call.mainVerb(), null, call.encode(), url);
+    }
+
+    /** {@code members}, {@code members evict|drain HOST:PORT}, {@code members capacity N}. */
+    private static void checkMembers(List<String> words, boolean json) throws UsageException {
+        if (words.isEmpty()) return;
+        String action = words.get(0);
+        if (!MEMBER_ACTIONS.contains(action)) {
+            throw new UsageException("members takes no argument, or evict HOST:PORT, drain HOST:PORT or capacity N; got '" + action + "'");
+        }
+        if (json) throw new UsageException("--json applies to the list (members), not to 'members " + action + "', which prints JSON anyway");
+        if (words.size() != 2) {
+            throw new UsageException("members " + action + " takes 1 argument (" + (action.equals("capacity") ? "N" : "HOST:PORT")
+                    + "), got " + (words.size() - 1));
+        }
+        if (action.equals("capacity")) parseInt(words.get(1), "members capacity N", 1, 1000);
+        else hostPort(words.get(1), "members " + action + " HOST:PORT");
     }
 
     private static JsonObject readConf(Path path) throws ConfigException {

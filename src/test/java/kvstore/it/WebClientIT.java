@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
@@ -33,14 +34,17 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The web client in a real browser (SPEC.md sections 2, 3 and 6: the page at {@code /}, keys
- * and values shown as text): headless Chromium driven by Selenium against the fat jar's
- * embedded default (a leader and three followers in one process, on free ports), and, for the
- * credentials, a second embedded cluster with a secret and a client token.
+ * and values shown as text; sections 10 and 11: the membership, versions, conditional writes and
+ * transactions): headless Chromium driven by Selenium against the fat jar's embedded default (a
+ * leader and three followers in one process, on free ports), and, for the credentials, a second
+ * embedded cluster with a secret and a client token, and for the membership a third, whose
+ * shape its test changes through the console.
  *
  * <p>Method: each test clicks and types as a person would and waits (bounded, polling) for what
  * the page shows; the expected values come from the node's own API over plain HTTP, not from
@@ -106,7 +110,7 @@ class WebClientIT {
         type("key", "greeting");
         type("value", "hello, world");
         WebElement put = press("btn-put");
-        assertEntry(put, "PUT", "/?key=greeting&val=hello%2C%20world", 201, "");
+        assertEntry(put, "PUT", "/?key=greeting&val=hello%2C%20world", 201, "hello, world"); // SPEC.md section 2: the value
 
         WebElement get = press("btn-get");
         assertEntry(get, "GET", "/?key=greeting", 200, "hello, world");
@@ -145,7 +149,7 @@ class WebClientIT {
         browser.byId("key").click();
         browser.byId("key").sendKeys("typed-on-a-phone", Keys.TAB, "by keyboard", Keys.ENTER);
         WebElement put = newestAfter(before);
-        assertEntry(put, "PUT", "/?key=typed-on-a-phone&val=by%20keyboard", 201, "");
+        assertEntry(put, "PUT", "/?key=typed-on-a-phone&val=by%20keyboard", 201, "by keyboard");
 
         before = logSize();
         browser.byId("key").sendKeys(Keys.ENTER);
@@ -234,7 +238,7 @@ class WebClientIT {
         }
         // Some traffic in the log for the README's screenshot.
         type("value", "in season");
-        assertEntry(press("btn-put"), "PUT", "/?key=" + other + "&val=in%20season", 201, "");
+        assertEntry(press("btn-put"), "PUT", "/?key=" + other + "&val=in%20season", 201, "in season");
         assertEntry(press("btn-get"), "GET", "/?key=" + other, 200, "in season");
         browser.screenshot(SHOTS.resolve("leader.png"));
     }
@@ -304,21 +308,24 @@ class WebClientIT {
     void aFollowersManualTransactionIsCommittedFromItsPage() throws Exception {
         int port = base + 1;
         String f = "http://127.0.0.1:" + port;
-        assertEquals(202, Http.put(f + "/?key=by-hand&val=" + Http.enc("from curl")).status(), "phase 1 into the manual slot");
+        // A key the ring gives this follower: the leader's follower keeps only those (SPEC.md
+        // section 10), and a key committed by hand outside them reads as absent.
+        String handKey = keyHeldBy(port, "held-by-hand");
+        assertEquals(202, Http.put(f + "/?key=" + handKey + "&val=" + Http.enc("from curl")).status(), "phase 1 into the manual slot");
         openFollower(port);
         assertEquals("TPCFollower", browser.byId("role").getText());
         assertEquals(List.of("GET", "PUT", "DELETE", "COMMIT", "ABORT"), texts("#buttons button"));
         WebElement row = browser.await("the prepared transaction", WAIT, d -> browser.all("#pending li[data-tx='manual']").isEmpty() ? null
                 : browser.css("#pending li[data-tx='manual']"));
-        assertEquals(List.of("manual", "PUT", "by-hand", "from curl"), texts(row, ".txid, .op, .key, .value"));
+        assertEquals(List.of("manual", "PUT", handKey, "from curl"), texts(row, ".txid, .op, .key, .value"));
 
         int before = logSize();
         row.findElement(org.openqa.selenium.By.cssSelector("button.commit")).click();
         assertEntry(newestAfter(before), "POST", "/commit", 204, "");
         browser.await("no longer pending", WAIT, d -> browser.all("#pending li").isEmpty() ? true : null);
-        assertEquals(200, Http.get(f + "/?key=by-hand").status());
-        assertEquals("from curl", Http.get(f + "/?key=by-hand").body());
-        browser.await("listed as changed by hand", WAIT, d -> texts("#hand li").contains("by-hand") ? true : null);
+        assertEquals(200, Http.get(f + "/?key=" + handKey).status());
+        assertEquals("from curl", Http.get(f + "/?key=" + handKey).body());
+        browser.await("listed as changed by hand", WAIT, d -> texts("#hand li").contains(handKey) ? true : null);
 
         // The seed's way: PUT then ABORT with the page's own buttons.
         type("key", "by-hand-2");
@@ -386,7 +393,7 @@ class WebClientIT {
             assertTrue(browser.byId("auth").getAttribute("open") != null, "the credentials open on a 401");
             type("token", "t0ken");
             browser.byId("auth-save").click();
-            assertEntry(press("btn-put"), "PUT", "/?key=guarded&val=yes", 201, "");
+            assertEntry(press("btn-put"), "PUT", "/?key=guarded&val=yes", 201, "yes");
             assertEntry(press("btn-get"), "GET", "/?key=guarded", 200, "yes");
             assertEquals("t0ken", browser.js("return sessionStorage.getItem('kvstore.token');"));
             assertEquals(0L, browser.js("return localStorage.length;"), "never in localStorage");
@@ -479,6 +486,333 @@ class WebClientIT {
         assertEquals("86.1 KiB", m.get("bytes"));
     }
 
+    /* --- Versions, conditional writes and transactions (SPEC.md section 11) --- */
+
+    /**
+     * Each answer's X-KV-Version is in the log; "Conditions and retries" adds ifVersion to PUT and
+     * DELETE (412 with the current version when stale), and with its fields empty the requests
+     * are the seed's, unchanged.
+     */
+    @Test
+    @Timeout(120)
+    void versionsInTheLogAndIfVersionOnPutAndDelete() throws Exception {
+        openLeader();
+        type("key", "versioned");
+        type("value", "first");
+        WebElement put = press("btn-put");
+        assertEntry(put, "PUT", "/?key=versioned&val=first", 201, "first");
+        Http.Response now = Http.get(leader + "/?key=versioned");
+        String v1 = now.header("X-KV-Version");
+        assertEquals(v1, put.getAttribute("data-version"), "the PUT's own version");
+        assertEquals(v1, put.findElement(org.openqa.selenium.By.className("version")).getText());
+        WebElement get = press("btn-get");
+        assertEntry(get, "GET", "/?key=versioned", 200, "first");
+        assertEquals(v1, get.findElement(org.openqa.selenium.By.className("version")).getText());
+        assertTrue(get.getText().contains("Version: " + v1), get.getText());
+
+        browser.css("#write-options summary").click();
+        type("if-version", v1);
+        browser.await("the summary says what is set", WAIT, d -> browser.byId("write-options-set").getText().contains("ifVersion " + v1) ? true : null);
+        type("value", "second");
+        WebElement cas = press("btn-put");
+        assertEntry(cas, "PUT", "/?key=versioned&val=second&ifVersion=" + v1, 201, "second");
+        String v2 = cas.getAttribute("data-version");
+        assertTrue(Long.parseLong(v2) > Long.parseLong(v1), v1 + " then " + v2);
+
+        type("value", "third");
+        WebElement stale = press("btn-put");
+        assertEntry(stale, "PUT", "/?key=versioned&val=third&ifVersion=" + v1, 412, Errors.VERSION_MISMATCH);
+        assertEquals(v2, stale.getAttribute("data-version"), "a 412 carries the current version");
+        assertTrue(stale.findElement(org.openqa.selenium.By.className("vnote")).getText().contains("current"));
+        assertEquals("second", Http.get(leader + "/?key=versioned").body());
+        WebElement staleDelete = press("btn-delete");
+        assertEntry(staleDelete, "DELETE", "/?key=versioned&ifVersion=" + v1, 412, Errors.VERSION_MISMATCH);
+
+        type("if-version", v2);
+        WebElement del = press("btn-delete");
+        assertEntry(del, "DELETE", "/?key=versioned&ifVersion=" + v2, 201, "versioned");
+        assertNotNull(del.getAttribute("data-version"));
+
+        browser.byId("if-version").clear();
+        browser.byId("if-version").sendKeys(" ");
+        type("value", "plain");
+        assertEntry(press("btn-put"), "PUT", "/?key=versioned&val=plain", 201, "plain"); // the seed's request again
+        assertEquals("", browser.byId("write-options-set").getText());
+
+        browser.byId("rid-new").click();
+        String rid = browser.byId("rid").getAttribute("value");
+        assertTrue(rid.matches("web-[0-9a-f]{16}"), rid);
+        type("value", "once");
+        WebElement first = press("btn-put");
+        assertEntry(first, "PUT", "/?key=versioned&val=once&rid=" + rid, 201, "once");
+        WebElement retry = press("btn-put");
+        assertEntry(retry, "PUT", "/?key=versioned&val=once&rid=" + rid, 201, "once");
+        assertEquals(first.getAttribute("data-version"), retry.getAttribute("data-version"), "a retry with the same rid is applied once");
+        WebElement lookup = press("rid-lookup");
+        assertEquals("/api/writes?rid=" + rid, lookup.findElement(org.openqa.selenium.By.className("path")).getText());
+        JsonObject w = new JsonObject(lookup.findElement(org.openqa.selenium.By.className("body")).getText());
+        assertEquals("committed", w.getString("state"));
+        assertEquals(Long.parseLong(first.getAttribute("data-version")), w.getLong("version"));
+        browser.byId("rid").clear();
+        browser.screenshot(SHOTS.resolve("versions.png"));
+    }
+
+    /**
+     * The transaction panel: a condition and two puts on two keys, run as one POST /txn (its body
+     * and JSON answer in the log, both keys at the answer's version); run again, the condition
+     * fails and Else's get runs; rows are added and removed with the keyboard.
+     */
+    @Test
+    @Timeout(120)
+    void theTransactionPanelRunsATwoKeyTransaction() throws Exception {
+        openLeader();
+        assertFalse(browser.byId("txn-panel").getAttribute("hidden") != null, "the leader has the panel");
+        browser.byId("txn-reset").click();
+        browser.byId("txn-add-if").click();
+        assertEquals("txn-key", browser.driver.switchTo().activeElement().getAttribute("class"), "a new row takes the focus");
+        browser.driver.switchTo().activeElement().sendKeys("pair/a", Keys.TAB, "0");
+        WebElement then1 = browser.css("#txn-then .txn-row");
+        then1.findElement(org.openqa.selenium.By.className("txn-key")).sendKeys("pair/a");
+        then1.findElement(org.openqa.selenium.By.className("txn-val")).sendKeys("one <b>");
+        browser.byId("txn-add-then").click();
+        browser.driver.switchTo().activeElement().sendKeys(Keys.TAB, "pair/b", Keys.TAB, "two & more");
+        browser.byId("txn-add-then").click();
+        assertEquals(3, browser.all("#txn-then .txn-row").size());
+        browser.all("#txn-then .txn-row").get(2).findElement(org.openqa.selenium.By.className("txn-remove")).click();
+        assertEquals(2, browser.all("#txn-then .txn-row").size(), "Remove takes the row away");
+        assertEquals("txn-add-then", browser.driver.switchTo().activeElement().getAttribute("id"));
+        browser.byId("txn-add-else").click();
+        WebElement elseRow = browser.css("#txn-else .txn-row");
+        assertEquals("get", new org.openqa.selenium.support.ui.Select(elseRow.findElement(org.openqa.selenium.By.className("txn-op"))).getFirstSelectedOption().getText());
+        assertFalse(elseRow.findElement(org.openqa.selenium.By.className("val")).isDisplayed(), "a get has no value");
+        elseRow.findElement(org.openqa.selenium.By.className("txn-key")).sendKeys("pair/a");
+
+        int before = logSize();
+        browser.byId("txn-run").click();
+        WebElement entry = newestAfter(before);
+        assertEquals("POST", entry.getAttribute("data-method"));
+        assertEquals("/txn", entry.findElement(org.openqa.selenium.By.className("path")).getText());
+        assertEquals("200", entry.getAttribute("data-status"), entry.getText());
+        JsonObject sent = new JsonObject(entry.findElement(org.openqa.selenium.By.className("reqbody")).getText());
+        assertEquals(new JsonObject("""
+                {"if": [{"key": "pair/a", "version": 0}],
+                 "then": [{"op": "put", "key": "pair/a", "val": "one <b>"}, {"op": "put", "key": "pair/b", "val": "two & more"}],
+                 "else": [{"op": "get", "key": "pair/a"}]}"""), sent);
+        JsonObject answer = new JsonObject(entry.findElement(org.openqa.selenium.By.className("body")).getText());
+        assertTrue(answer.getBoolean("succeeded"), answer.encode());
+        long version = answer.getLong("version");
+        assertEquals(2, answer.getJsonArray("results").size());
+        assertEquals("true", browser.await("the panel's result", WAIT, d -> browser.byId("txn-result").getAttribute("data-succeeded")));
+        assertTrue(browser.byId("txn-result").getText().contains("version " + version), browser.byId("txn-result").getText());
+        for (String[] kv : new String[][] {{"pair/a", "one <b>"}, {"pair/b", "two & more"}}) {
+            Http.Response r = Http.get(leader + "/?key=" + Http.enc(kv[0]));
+            assertEquals(kv[1], r.body());
+            assertEquals(String.valueOf(version), r.header("X-KV-Version"), "both keys at the transaction's version");
+        }
+        browser.screenshot(SHOTS.resolve("transaction.png"));
+
+        before = logSize();
+        browser.byId("txn-rid").sendKeys(Keys.ENTER); // Enter in any field runs it
+        WebElement again = newestAfter(before);
+        JsonObject second = new JsonObject(again.findElement(org.openqa.selenium.By.className("body")).getText());
+        assertFalse(second.getBoolean("succeeded"), "pair/a is no longer absent");
+        assertEquals("one <b>", second.getJsonArray("results").getJsonObject(0).getString("val"), "Else's get ran");
+        assertEquals("false", browser.await("the panel's result", WAIT, d -> browser.byId("txn-result").getAttribute("data-succeeded")));
+
+        browser.css("#txn-if .txn-version").clear();
+        browser.css("#txn-if .txn-version").sendKeys("seven");
+        before = logSize();
+        browser.byId("txn-run").click();
+        browser.await("a local refusal", WAIT, d -> browser.byId("txn-result").getText().contains("needs a version") ? true : null);
+        assertEquals(before, logSize(), "nothing sent");
+        assertEquals("txn-version", browser.driver.switchTo().activeElement().getAttribute("class"), "the field to fix has the focus");
+        assertEquals(List.of(), browser.js("return window.__markup;"), "no element made from data");
+    }
+
+    /* --- Membership (SPEC.md section 10) --- */
+
+    /**
+     * A cluster of its own, changed through the embedded console: after an eviction the leader's
+     * page shows the follower evicted, the new view and the rebalance ending; after a join ({@code
+     * a}) the new follower up and the view again; each follower's page shows its state, view and
+     * copy progress; while a drain waits for a gainer that is down, the ring shows the keys moving
+     * (the draining point hollow, arcs for the gained ranges) until the gainer is back and the
+     * drain ends. The expected view numbers and ids come from /api/status.
+     */
+    @Test
+    @Timeout(300)
+    void theMembershipAfterAnEvictionAndAJoin() throws Exception {
+        int b = Ports.freeRange(6);
+        String l = "http://127.0.0.1:" + b;
+        try (JarNode shaped = JarNode.start(dir.resolve("shaped"), Map.of(), "--port", String.valueOf(b), "--heal-after", "0")) {
+            shaped.awaitOutput("listening on http://127.0.0.1:", 4, Duration.ofSeconds(60));
+            Await.until("leader ready", Duration.ofSeconds(30), () -> Http.get(l + "/api/health").status() == 200);
+            for (int i = 0; i < 60; i++) assertEquals(201, Http.put(l + "/?key=shape-" + i + "&val=" + i).status());
+            browser.open(l + "/");
+            browser.await("the leader's page", WAIT, d -> "true".equals(browser.css("body").getAttribute("data-ready")) ? true : null);
+            awaitView(l);
+            assertEquals("false", browser.byId("rebalance").getAttribute("data-moving"));
+            assertEquals("no key is moving.", browser.byId("rebalance-text").getText());
+
+            int evicted = b + 3;
+            shaped.stdin("e " + evicted);
+            shaped.awaitOutput("evicted follower " + evicted, Duration.ofSeconds(30));
+            browser.await("the evicted row", Duration.ofSeconds(20), d -> "evicted".equals(rowCell(evicted, null)) ? true : null);
+            assertEquals("× evicted", rowCell(evicted, "state"));
+            assertEquals("—", rowCell(evicted, "id"), "the leader lists evicted followers without an id");
+            assertTrue(rowCell(evicted, "seen").startsWith("evicted "), rowCell(evicted, "seen"));
+            browser.await("the rebalance ends", Duration.ofSeconds(60), d -> "false".equals(browser.byId("rebalance").getAttribute("data-moving"))
+                    && Http.get(l + "/api/status").body().contains("\"rebalancing\":null") ? true : null);
+            long afterEviction = awaitView(l);
+            assertEquals("2 of 3", stat("up"));
+            browser.await("two points on the ring", WAIT, d -> browser.all("#ring .pt:not(.base)").size() == 2 ? true : null);
+            browser.screenshot(SHOTS.resolve("membership-evicted.png"));
+
+            int added = b + 4;
+            shaped.stdin("a");
+            shaped.awaitOutput("added follower " + added, Duration.ofSeconds(60));
+            browser.await("the new follower up", Duration.ofSeconds(60), d -> "up".equals(rowCell(added, null)) ? true : null);
+            assertEquals("● up", rowCell(added, "state"));
+            browser.await("the rebalance ends", Duration.ofSeconds(60), d -> Http.get(l + "/api/status").body().contains("\"rebalancing\":null")
+                    && "false".equals(browser.byId("rebalance").getAttribute("data-moving")) ? true : null);
+            long afterJoin = awaitView(l);
+            assertTrue(afterJoin > afterEviction, afterEviction + " then " + afterJoin);
+            assertEquals("3 of 4", browser.await("three up of four", WAIT, d -> "3 of 4".equals(stat("up")) ? stat("up") : null));
+            browser.await("three points on the ring", WAIT, d -> browser.all("#ring .pt:not(.base)").size() == 3 ? true : null);
+            assertEquals("false", browser.byId("ring").getAttribute("data-moving"));
+            browser.screenshot(SHOTS.resolve("membership-joined.png"));
+
+            // The joined follower's own page: its state, its view and what it copied.
+            browser.open("http://127.0.0.1:" + added + "/");
+            browser.await("the joined follower's state", WAIT, d -> "up".equals(followerStat("state")) ? true : null);
+            browser.await("its view", WAIT, d -> followerStat("view").equals(String.valueOf(
+                    new JsonObject(Http.get("http://127.0.0.1:" + added + "/api/status").body()).getLong("view"))) ? true : null);
+            long copied = new JsonObject(Http.get("http://127.0.0.1:" + added + "/api/status").body()).getJsonObject("copy").getLong("keys");
+            assertTrue(followerStat("copy").startsWith(copied > 0 ? "done: " + copied + " key" : "nothing copied"), followerStat("copy"));
+            assertTrue(browser.byId("follower-state-note").getAttribute("hidden") != null, "nothing to explain when up");
+
+            browser.open("http://127.0.0.1:" + evicted + "/");
+            browser.await("the evicted follower's state", WAIT, d -> "evicted".equals(followerStat("state")) ? true : null);
+            assertTrue(browser.byId("follower-state-note").getText().startsWith("Evicted:"), browser.byId("follower-state-note").getText());
+            assertEquals("0", followerStat("keys"), "an evicted follower drops every key");
+            browser.screenshot(SHOTS.resolve("follower-evicted.png"));
+
+            // Keys moving, held still: a follower that gains keys is down (this cluster never evicts
+            // for silence) while another drains, so the drain waits for it.
+            browser.open(l + "/");
+            browser.await("the leader's page", WAIT, d -> "true".equals(browser.css("body").getAttribute("data-ready")) ? true : null);
+            int gainer = b + 2;
+            shaped.stdin("k " + gainer);
+            shaped.awaitOutput("killed follower " + gainer, Duration.ofSeconds(30));
+            browser.await("the killed follower down", Duration.ofSeconds(20), d -> "down".equals(rowCell(gainer, null)) ? true : null);
+            String addedId = idOf(l, added);
+            shaped.stdin("d " + added);
+            shaped.awaitOutput("draining follower " + added, Duration.ofSeconds(30));
+            browser.await("the ring shows the keys moving", Duration.ofSeconds(20), d -> "true".equals(browser.byId("ring").getAttribute("data-moving"))
+                    && !browser.all("#ring .gain").isEmpty() && browser.all("#ring .pt.base[data-id='" + addedId + "']").size() == 1 ? true : null);
+            assertEquals("draining", rowCell(added, null));
+            assertEquals("◑ draining", rowCell(added, "state"));
+            browser.await("the rebalance shown", WAIT, d -> "true".equals(browser.byId("rebalance").getAttribute("data-moving")) ? true : null);
+            assertTrue(browser.byId("rebalance-text").getText().startsWith("view "), browser.byId("rebalance-text").getText());
+            assertTrue(browser.byId("ring-moving").getText().startsWith("Keys are moving (view "), browser.byId("ring-moving").getText());
+            List<String> memberIds = List.of(idOf(l, b + 1), idOf(l, gainer));
+            for (WebElement arc : browser.all("#ring .gain")) {
+                assertTrue(memberIds.contains(arc.getAttribute("data-gainer")), "an arc per range a remaining member gains");
+                assertTrue(arc.findElement(org.openqa.selenium.By.tagName("title")).getAttribute("textContent").contains(" gains the keys hashing from "));
+            }
+            type("key", "shape-7");
+            browser.await("the key's placement", WAIT, d -> "shape-7".equals(browser.byId("placement").getAttribute("data-key")) ? true : null);
+            browser.screenshot(SHOTS.resolve("membership-moving.png"));
+
+            shaped.stdin("r " + gainer);
+            shaped.awaitOutput("drained follower " + added + ": its keys moved", Duration.ofSeconds(120));
+            browser.await("the move done", Duration.ofSeconds(30), d -> "false".equals(browser.byId("ring").getAttribute("data-moving"))
+                    && "false".equals(browser.byId("rebalance").getAttribute("data-moving")) && "evicted".equals(rowCell(added, null)) ? true : null);
+            assertEquals(0, browser.all("#ring .gain").size());
+            assertTrue(browser.byId("ring-moving").getAttribute("hidden") != null);
+            assertTrue(awaitView(l) > afterJoin);
+            for (int i = 0; i < 60; i++) assertEquals(String.valueOf(i), Http.get(l + "/?key=shape-" + i).body(), "shape-" + i + " kept");
+            shaped.stdin("q");
+            assertEquals(0, shaped.waitFor(Duration.ofSeconds(30)));
+        }
+    }
+
+    /**
+     * The ring while keys move, drawn by the page's own ring.js from a /api/placement answer with
+     * a baseRing (a rebalance is too quick to catch on a small cluster): the leaving follower's
+     * point hollow and dashed, the joiner's with a halo, an arc per gained range in the gainer's
+     * colour, each with a title in words; and the pure helpers behind it.
+     */
+    @Test
+    @Timeout(120)
+    void theRingShowsWhereKeysMove() throws Exception {
+        openLeader();
+        Object r = browser.driver.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                Promise.all([import('/lib.js'), import('/ring.js')]).then(([lib, ring]) => {
+                  const q = 2n ** 62n;
+                  const at = (k) => String(BigInt(k) * q - 1n);
+                  const base = [{point: at(1), id: '11'}, {point: at(2), id: '22'}, {point: at(3), id: '33'}];
+                  const target = [{point: at(1), id: '11'}, {point: at(2), id: '22'}, {point: at(4), id: '44'}];
+                  const ranges = lib.movedRanges(base, target, 2);
+                  const members = new Map([['11', {host: '127.0.0.1', port: 1, up: true, state: 'up'}],
+                    ['22', {host: '127.0.0.1', port: 2, up: true, state: 'up'}],
+                    ['44', {host: '127.0.0.1', port: 4, up: true, state: 'joining'}]]);
+                  const box = document.createElement('section');
+                  box.className = 'panel';
+                  box.id = 'ring-test';
+                  const svgEl = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+                  svgEl.setAttribute('viewBox', '-40 -4 400 328');
+                  svgEl.setAttribute('class', 'ring');
+                  svgEl.setAttribute('width', '400');
+                  svgEl.append(document.createElementNS('http://www.w3.org/2000/svg', 'title'));
+                  box.append(svgEl);
+                  document.querySelector('main').prepend(box);
+                  ring.drawRing(svgEl, target, members, null, {view: 9, baseRing: base, ranges});
+                  const legend = ring.legendItems(members, [...target, ...base].map((p) => p.id), null, {ranges}).map((li) => li.textContent);
+                  done({
+                    ranges: ranges.map((x) => x.from + '>' + x.to + ':' + x.gainers.join('+')),
+                    base: [...svgEl.querySelectorAll('.pt.base')].map((c) => c.dataset.id),
+                    halo: [...svgEl.querySelectorAll('.halo')].map((c) => c.dataset.id),
+                    gains: [...svgEl.querySelectorAll('.gain')].map((g) => g.dataset.gainer + ':' + g.querySelector('title').textContent),
+                    pts: svgEl.querySelectorAll('.pt:not(.base)').length,
+                    legend,
+                    none: lib.movedRanges(base, base, 2).length,
+                    summary: lib.rebalanceSummary({view: 9, keys: 40, copied: 10, bytes: 2048, since: 1000}, 4000),
+                    over: lib.rebalanceSummary({view: 9, keys: 3, copied: 5}, 0).fraction,
+                    idle: lib.rebalanceSummary(null, 0),
+                    txn: lib.txnBody([{key: 'a', version: ' 7 '}], [{op: 'put', key: 'a', val: '1'}, {op: 'delete', key: 'c', val: 'x'}], [], 'r-1').json,
+                    txnBad: lib.txnBody([{key: 'a', version: 'x'}], [], [], '').at,
+                    txnEmpty: lib.txnBody([], [], [], '').error
+                  });
+                }).catch((e) => done('import failed: ' + e));""");
+        assertTrue(r instanceof Map, String.valueOf(r));
+        Map<?, ?> m = (Map<?, ?>) r;
+        String q1 = String.valueOf(BigInteger.ONE.shiftLeft(62).subtract(BigInteger.ONE));
+        String q4 = String.valueOf(BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE));
+        // Base 11@q1 22@q2 33@q3, target 11 22 44@q4 (q4 = 2^64 - 1), two replicas: hashes in
+        // [q1, q2) went to {22, 33} and now go to {22, 44}; [q2, q3) from {33, 11} to {44, 11};
+        // [q3, q4) from {11, 22} to {44, 11}; past q4 nothing changes. One range, gained by 44.
+        assertEquals(List.of(q1 + ">" + q4 + ":44"), m.get("ranges"));
+        assertEquals(List.of("33"), m.get("base"), "the leaving point, hollow");
+        assertEquals(List.of("44"), m.get("halo"), "the joining point, haloed");
+        assertEquals(List.of("44:127.0.0.1:4 gains the keys hashing from " + q1 + " up to " + q4), m.get("gains"));
+        assertEquals(3L, ((Number) m.get("pts")).longValue());
+        assertTrue(((List<?>) m.get("legend")).contains("id 33 leaving"), String.valueOf(m.get("legend")));
+        assertTrue(((List<?>) m.get("legend")).contains("127.0.0.1:4 joining gaining keys"), String.valueOf(m.get("legend")));
+        assertEquals(0L, ((Number) m.get("none")).longValue());
+        Map<?, ?> summary = (Map<?, ?>) m.get("summary");
+        assertEquals("view 9: 10 of about 40 keys copied (25%), started 3 s ago", summary.get("text"));
+        assertEquals(0.25, ((Number) summary.get("fraction")).doubleValue());
+        assertEquals(1L, ((Number) m.get("over")).longValue(), "an estimate passed: the bar stops full");
+        assertNull(m.get("idle"));
+        assertEquals(new JsonObject("{\"if\":[{\"key\":\"a\",\"version\":7}],\"then\":[{\"op\":\"put\",\"key\":\"a\",\"val\":\"1\"},"
+                + "{\"op\":\"delete\",\"key\":\"c\"}],\"rid\":\"r-1\"}"), new JsonObject((String) m.get("txn")));
+        assertEquals(0L, ((Number) m.get("txnBad")).longValue());
+        assertTrue(((String) m.get("txnEmpty")).startsWith("Nothing to run"));
+        browser.screenshot(SHOTS.resolve("ring-moving.png"));
+    }
+
     /* --- Helpers --- */
 
     private void openLeader() {
@@ -538,6 +872,43 @@ class WebClientIT {
 
     private String stat(String name) {
         return browser.css("#leader-stats [data-stat='" + name + "']").getText();
+    }
+
+    /**
+     * A cell of the follower row for {@code port} (by class), or with {@code cls} null the row's
+     * data-state; null while there is no such row. Read in one script, so that a row the page
+     * rebuilds between two calls cannot go stale under the test.
+     */
+    private String rowCell(int port, String cls) {
+        return (String) browser.js("""
+                const row = [...document.querySelectorAll('#followers tbody tr')].find((tr) => tr.querySelector('a').textContent === arguments[0]);
+                if (!row) return null;
+                return arguments[1] === null ? row.dataset.state : row.querySelector('.' + arguments[1]).textContent;""",
+                "127.0.0.1:" + port, cls);
+    }
+
+    /** The id the leader gives the follower on {@code port}. */
+    private static String idOf(String leaderUrl, int port) {
+        JsonArray fs = new JsonObject(Http.get(leaderUrl + "/api/status").body()).getJsonArray("followers");
+        for (int i = 0; i < fs.size(); i++) if (fs.getJsonObject(i).getInteger("port") == port) return fs.getJsonObject(i).getString("id");
+        throw new AssertionError("the leader does not list " + port);
+    }
+
+    /** A key named PREFIX-N whose replicas include the follower on {@code port}. */
+    private String keyHeldBy(int port, String prefix) {
+        for (int i = 0; i < 1000; i++) {
+            JsonArray rs = placement(prefix + "-" + i).getJsonArray("replicas");
+            for (int j = 0; j < rs.size(); j++) if (rs.getJsonObject(j).getInteger("port") == port) return prefix + "-" + i;
+        }
+        throw new AssertionError("no key on " + port);
+    }
+
+    /** Waits until the page's view is the leader's (from /api/status) and returns it. */
+    private long awaitView(String leaderUrl) {
+        return browser.await("the leader's view on the page", Duration.ofSeconds(20), d -> {
+            long view = new JsonObject(Http.get(leaderUrl + "/api/status").body()).getLong("view");
+            return String.valueOf(view).equals(stat("view")) ? view : null;
+        });
     }
 
     private String followerStat(String name) {

@@ -7,6 +7,8 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,6 +16,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Lock;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +45,9 @@ public final class Cluster {
     public static final String LEADER_LOCK = "kvstore.leader";
     public static final String DIRECTORY = "kvstore.directory";
     static final int PARTITIONS = 23;
+    static final int MERGE_CHECK_SECONDS = 5;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
 
     private final Vertx vertx;
     private final HazelcastClusterManager manager;
@@ -48,6 +55,24 @@ public final class Cluster {
     private Cluster(Vertx vertx, HazelcastClusterManager manager) {
         this.vertx = vertx;
         this.manager = manager;
+        HazelcastInstance hz = manager.getHazelcastInstance();
+        // One line per membership change (Hazelcast's own narration is silenced in logback.xml).
+        hz.getCluster().addMembershipListener(new MembershipListener() {
+            @Override public void memberAdded(MembershipEvent e) {
+                LOG.info("cluster member {} joined", e.getMember().getAddress());
+            }
+
+            @Override public void memberRemoved(MembershipEvent e) {
+                LOG.info("cluster member {} left", e.getMember().getAddress());
+            }
+        });
+        hz.getLifecycleService().addLifecycleListener(e -> {
+            if (e.getState() == LifecycleEvent.LifecycleState.MERGING) {
+                LOG.warn("this node was cut off from the cluster (paused, partitioned or suspected) and merges back into it");
+            } else if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                LOG.info("merged back into the cluster");
+            }
+        });
     }
 
     /** Joins (or forms) the cluster; the future completes with the clustered node. */
@@ -76,6 +101,12 @@ public final class Cluster {
         // moves partitions (271 by default: 225 to 327 migrations on each removal here, 800 at
         // start-up, all while a standby takes over). The count must be the same on every node.
         c.setProperty("hazelcast.partition.count", String.valueOf(PARTITIONS));
+        // A member removed while alive (a pause, a partition, a false suspicion under load) forms
+        // a cluster of its own and would rejoin only when the split-brain check first runs, 300 s
+        // by default: until then it holds its own copy of the leader lock and directory. Look for
+        // the other half every few seconds instead.
+        c.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_CHECK_SECONDS));
+        c.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_CHECK_SECONDS));
         boolean wildcard = s.host().equals("0.0.0.0") || s.host().equals("::");
         c.setProperty("hazelcast.socket.bind.any", String.valueOf(wildcard));
         NetworkConfig n = c.getNetworkConfig();

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -51,6 +52,7 @@ public final class Cluster {
 
     private final Vertx vertx;
     private final HazelcastClusterManager manager;
+    private final AtomicLong merges = new AtomicLong();
 
     private Cluster(Vertx vertx, HazelcastClusterManager manager) {
         this.vertx = vertx;
@@ -68,6 +70,7 @@ public final class Cluster {
         });
         hz.getLifecycleService().addLifecycleListener(e -> {
             if (e.getState() == LifecycleEvent.LifecycleState.MERGING) {
+                merges.incrementAndGet();
                 LOG.warn("this node was cut off from the cluster (paused, partitioned or suspected) and merges back into it");
             } else if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
                 LOG.info("merged back into the cluster");
@@ -154,6 +157,15 @@ public final class Cluster {
                 context.runOnContext(v -> listener.accept(id));
             }
         });
+    }
+
+    /**
+     * How many times this node has merged back into the cluster after being cut off from it.
+     * Hazelcast drops the merging side's locks, so a lock taken before a merge is no longer held:
+     * releasing it (a force-unlock, in vertx-hazelcast) would free whoever holds it now.
+     */
+    public long merges() {
+        return merges.get();
     }
 
     /** The lock that makes a leader the active one; completes when acquired or fails on timeout. */

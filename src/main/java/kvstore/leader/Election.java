@@ -37,6 +37,8 @@ final class Election {
     private final Supplier<JsonObject> self;
     private final Runnable onAcquired;
     private Lock lock;
+    /** {@link Cluster#merges()} when {@link #lock} was taken. */
+    private long lockMerges;
     private boolean stopped;
     private boolean waiting;
     /** The highest epoch seen in the directory so far (read every {@link #PUBLISH_MILLIS}). */
@@ -82,6 +84,7 @@ final class Election {
             }
             if (ar.succeeded()) {
                 lock = ar.result();
+                lockMerges = cluster.merges();
                 LOG.info("leader lock acquired: taking office");
                 onAcquired.run();
             } else {
@@ -92,10 +95,7 @@ final class Election {
 
     /** We were deposed: give the lock back and wait for it again, as a standby. */
     void stepDown() {
-        if (lock != null) {
-            lock.release();
-            lock = null;
-        }
+        releaseLock();
         publish();
         vertx.setTimer(1_000, t -> waitForLock());
     }
@@ -154,12 +154,25 @@ final class Election {
         });
     }
 
+    /**
+     * Gives the lock back, unless this node merged back into the cluster since it took it: the
+     * merge dropped it, and vertx-hazelcast's release is a force-unlock that would free the lock
+     * of the leader that holds it now (a paused leader resumed, stepped down, and the two leaders
+     * then took the lock from each other in turn).
+     */
+    private void releaseLock() {
+        if (lock == null) return;
+        if (cluster.merges() == lockMerges) {
+            lock.release();
+        } else {
+            LOG.info("not releasing the leader lock: this node merged back into the cluster since it took it, so the lock is gone");
+        }
+        lock = null;
+    }
+
     Future<Void> stop() {
         stopped = true;
-        if (lock != null) {
-            lock.release();
-            lock = null;
-        }
+        releaseLock();
         return cluster.directory().compose(map -> map.remove(key())).mapEmpty();
     }
 }

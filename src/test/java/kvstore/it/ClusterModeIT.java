@@ -104,14 +104,20 @@ class ClusterModeIT {
             c.startLeader(0, Map.of());
             awaitStandby(c, 0);
             long t1 = System.nanoTime();
+            long pausedAt = System.currentTimeMillis();
             c.leader(1).signal("STOP");
             try {
-                // A paused leader is only seen gone when its heartbeats stop (3 s) and Hazelcast
-                // moves its lock: about 5 s on a quiet machine, 10 to 12 s on a loaded CI run. The
-                // 10 s bound of the issue is for a death (the kill -9 above); this is generous.
-                c.awaitActive(0, Duration.ofSeconds(30));
+                // SPEC.md section 7: a paused leader is replaced within 10 s, like a dead one.
+                // Hazelcast removes the silent member 2 to 4 s after its last heartbeat (the lock
+                // goes with it), and the standby claims without the lock after 4 s without an
+                // answer from it; claiming the epoch and hearing from every follower take about
+                // 1 s more, up to 3 s on a loaded machine.
+                c.awaitActive(0, Duration.ofSeconds(10));
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\nnew leader:\n" + c.leader(0).stdout(), e);
             } finally {
-                System.out.println("takeover from a paused leader: " + (System.nanoTime() - t1) / 1_000_000 + " ms");
+                System.out.println("takeover from a paused leader: " + (System.nanoTime() - t1) / 1_000_000 + " ms ("
+                        + c.takeoverStages(0, 1, pausedAt) + ")");
             }
             Http.Response newLeaderWrite = Http.put(c.leaderUrl(0, "/?key=fenced&val=new-leader"));
             assertEquals(201, newLeaderWrite.status(), "the new leader's first write: " + newLeaderWrite.body() + "\nnew leader:\n" + c.leader(0).stdout());

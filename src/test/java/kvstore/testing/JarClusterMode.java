@@ -98,6 +98,46 @@ public final class JarClusterMode implements AutoCloseable {
         });
     }
 
+    /**
+     * The stages of leader {@code l} taking over from leader {@code from}, read from its log: when
+     * it had no answer from the active leader for long enough, when its cluster saw the other
+     * leader's member leave, when it got the leader lock, took office and was ready (logged by
+     * the next 100 ms tick), in ms after {@code sinceMillis} (wall clock); "-" if not logged.
+     */
+    public String takeoverStages(int l, int from, long sinceMillis) {
+        String[][] stages = {
+                {"no answer", "has not answered for"},
+                {"member left", "cluster member [127.0.0.1]:" + leaderClusterPorts.get(from) + " left"},
+                {"lock", "leader lock acquired"},
+                {"office", "took office as the active leader"},
+                {"ready", "leader ready: serving clients"}};
+        long day = 86_400_000L;
+        long since = java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(sinceMillis), java.time.ZoneId.systemDefault())
+                .toNanoOfDay() / 1_000_000;
+        String[] lines = leaders[l].stdout().split("\n");
+        StringBuilder out = new StringBuilder();
+        for (String[] stage : stages) {
+            String at = "-";
+            for (String line : lines) {
+                if (line.length() < 12 || !line.contains(stage[1])) continue;
+                long t;
+                try {
+                    t = java.time.LocalTime.parse(line.substring(0, 12)).toNanoOfDay() / 1_000_000;
+                } catch (java.time.format.DateTimeParseException e) {
+                    continue;
+                }
+                long after = Math.floorMod(t - since, day);
+                if (after < day / 2) {
+                    at = "+" + after;
+                    break;
+                }
+            }
+            if (out.length() > 0) out.append(", ");
+            out.append(stage[0]).append(' ').append(at);
+        }
+        return out.toString();
+    }
+
     /** Whether follower {@code f} is up in leader {@code l}'s status (null if not listed). */
     public Boolean upAt(int l, int f) {
         JsonObject s = leaderStatus(l);

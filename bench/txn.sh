@@ -13,9 +13,10 @@
 #     counter (contended: most attempts conflict) and 64 clients on 64 counters (one each). At
 #     the end the counters must add up to the increments acknowledged (printed as check=ok).
 # Each figure is the median of --runs runs of --duration seconds, after a warm-up; runs in
-# which other processes used more than 10% of the CPU are repeated (up to 3 times) and flagged.
+# which other processes used more than 10% of the CPU are repeated (up to --tries times in all)
+# and flagged if still noisy.
 #
-#   bench/txn.sh [--runs 3] [--duration 15] [--warmup 20] [--no-etcd] [--processes]
+#   bench/txn.sh [--runs 3] [--duration 15] [--warmup 20] [--no-etcd] [--processes] [--tries 3]
 #
 # kvstore runs as the embedded default (leader + 3 followers in one JVM, redundancy 2), or with
 # --processes as 4 processes; same JVM flags as bench/run.sh. Takes about 12 minutes with the
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 trap 'cleanup; rm -rf "${WORK:-/nonexistent}"' EXIT
 
-RUNS=3 DURATION=15 WARMUP=20 ETCD=1 MODE=embedded
+RUNS=3 DURATION=15 WARMUP=20 ETCD=1 MODE=embedded TRIES=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift ;;
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift ;;
     --no-etcd) ETCD=0 ;;
     --processes) MODE=processes ;;
+    --tries) TRIES=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -92,7 +94,7 @@ measure_txn() {
   local rpss=() p50s=() p99s=() errs=() noisy=0 r tries line rps p50 p99 err other
   SYSTEM=$system TXN_KEYS=$n KEYFILE="$WORK/groups.txt" wrk -t2 -c64 -d10s -s bench/lua/txn.lua "$url" > /dev/null 2>&1 || true
   for ((r = 0; r < RUNS; r++)); do
-    for ((tries = 0; tries < 3; tries++)); do
+    for ((tries = 0; tries < TRIES; tries++)); do
       line=$(SYSTEM=$system TXN_KEYS=$n KEYFILE="$WORK/groups.txt" wrk_run "$url" bench/lua/txn.lua "$DURATION" -  "$@")
       read -r rps p50 p99 err other <<< "$line"
       [ "$other" -le 10 ] && break
@@ -110,7 +112,7 @@ measure_cas() {
   local name=$1 system=$2 url=$3 clients=$4 counters=$5; shift 5
   local rpss=() p50s=() p99s=() errs=() confs=() noisy=0 r tries out="$WORK/cas.out" check
   for ((r = 0; r < RUNS; r++)); do
-    for ((tries = 0; tries < 3; tries++)); do
+    for ((tries = 0; tries < TRIES; tries++)); do
       counted_run "$out" "$@" -- env WARMUP=5 java -cp target/kvstore.jar bench/Drive.java cas "$system" "$url" "$clients" "$counters" "$DURATION"
       [ "$OTHER" -le 10 ] && break
       echo "  ($name run $((r + 1)): other processes used ${OTHER}% of the CPU; again)" >&2

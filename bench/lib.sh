@@ -88,3 +88,34 @@ children_ticks() {
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# counted_run OUT PIDS -- COMMAND...: runs COMMAND (a child of this shell, e.g. a load generator)
+# with its output in OUT, and sets OTHER to the share of the CPU (%) that neither PIDS (the
+# servers, and the kernel's softirq threads) nor COMMAND used meanwhile: other processes' load.
+counted_run() {
+  local out=$1; shift
+  local pids=()
+  while [ "$1" != "--" ]; do pids+=("$1"); shift; done
+  shift
+  pids+=($(pgrep ksoftirqd))
+  local t0 i0 t1 i1 s0 s1 c0 c1
+  read -r t0 i0 < <(cpu_total_idle); s0=$(proc_ticks "${pids[@]}"); c0=$(children_ticks)
+  "$@" > "$out" 2>&1 || true
+  read -r t1 i1 < <(cpu_total_idle); s1=$(proc_ticks "${pids[@]}"); c1=$(children_ticks)
+  OTHER=$(awk -v b="$(( (t1 - t0) - (i1 - i0) ))" -v o="$(( s1 - s0 + c1 - c0 ))" -v t="$((t1 - t0))" \
+    'BEGIN { w = b - o; printf "%d", (t > 0 ? 100 * (w > 0 ? w : 0) / t : 0) }')
+}
+
+# field NAME FILE: the value of NAME=... on the last RESULT line of FILE
+field() { grep '^RESULT' "$2" | tail -1 | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k {print $2}'; }
+
+# quiet_wait SECONDS: wait (up to SECONDS) until the 1-minute load average is under the core count
+quiet_wait() { # (QUIET_WAIT=0 in the environment skips the wait)
+  local i
+  for ((i = 0; i < $1; i += 10)); do
+    awk -v n="$(nproc)" '{ exit !($1 < n) }' /proc/loadavg && return 0
+    [ $i = 0 ] && echo "  (waiting for a quieter machine: load average $(cut -d' ' -f1 /proc/loadavg))" >&2
+    sleep 10
+  done
+  echo "  (still busy after $1 s: load average $(cut -d' ' -f1 /proc/loadavg); going on, figures flagged)" >&2
+}

@@ -5,16 +5,16 @@
 # per second, p50 and p99 latency and errors (any non-2xx or socket error) for each, the median
 # of --runs runs, and the ratio ours/etcd. Also: PUT with group commit switched off (same build).
 #
-#   bench/run.sh [--runs 3] [--duration 15] [--warmup 20] [--no-etcd] [--processes]
+#   bench/run.sh [--runs 3] [--duration 15] [--warmup 20] [--no-etcd] [--processes] [--tries 3]
 #
 # It installs wrk and etcd-server (Debian) when missing. Runs in which other processes used
-# more than 10% of the CPU are repeated (up to 3 times) and flagged if still noisy.
+# more than 10% of the CPU are repeated (up to --tries times in all) and flagged if still noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 trap cleanup EXIT
 
-RUNS=3 DURATION=15 WARMUP=20 ETCD=1 MODE=embedded
+RUNS=3 DURATION=15 WARMUP=20 ETCD=1 MODE=embedded TRIES=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift ;;
@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift ;;
     --no-etcd) ETCD=0 ;;
     --processes) MODE=processes ;;
+    --tries) TRIES=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -41,7 +42,7 @@ measure() {
   local name=$1 url=$2 script=$3 mix=$4; shift 4
   local rpss=() p50s=() p99s=() errs=() noisy=0 r tries line
   for ((r = 0; r < RUNS; r++)); do
-    for ((tries = 0; tries < 3; tries++)); do
+    for ((tries = 0; tries < TRIES; tries++)); do
       line=$(wrk_run "$url" "$script" "$DURATION" "$mix" "$@")
       set -- "$@"
       read -r rps p50 p99 err other <<< "$line"

@@ -37,7 +37,7 @@ final class LeaderStatus {
                 .put("capacity", v == null ? l.settings.followers() : v.capacity())
                 .put("redundancy", Math.min(l.settings.redundancy(), v == null || v.memberCount() == 0 ? l.settings.followers() : v.memberCount()))
                 .put("vnodes", l.settings.vnodes())
-                .put("registered", v == null ? 0 : v.memberCount())
+                .put("registered", v != null ? v.memberCount() : l.active ? 0 : l.office.candidateCount())
                 .put("followers", l.monitor == null ? new JsonArray() : l.monitor.statusJson(v, c))
                 .put("evicted", evicted(v))
                 .put("rebalancing", l.members() == null ? null : l.members().rebalancing(l.monitor))

@@ -41,6 +41,8 @@ final class Office {
     static final long LEASE_MILLIS = 5_000;
     /** Claim rounds a lock holder tries before it gives the lock back and waits again. */
     static final int MAX_ROUNDS = 8;
+    /** Registrations a standby keeps (it has no view to bound them by). */
+    static final int MAX_CANDIDATES = 1000;
 
     private record Candidate(Member member, String identity, String nodeId) {}
 
@@ -76,8 +78,14 @@ final class Office {
 
     /** A follower registered with this standby: it is asked to accept our epoch when we take office. */
     String candidate(Member m, String identity, String nodeId) {
+        if (!candidates.containsKey(m.id()) && candidates.size() >= MAX_CANDIDATES) return kvstore.core.Errors.CAPACITY_FULL;
         candidates.put(m.id(), new Candidate(m, identity, nodeId));
         return null;
+    }
+
+    /** Followers that registered with this standby (its {@code /api/status} "registered"). */
+    int candidateCount() {
+        return candidates.size();
     }
 
     private JsonObject directoryEntry() {

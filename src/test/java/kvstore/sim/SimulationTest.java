@@ -89,6 +89,7 @@ class SimulationTest {
                 + " refused, " + unknown + " unanswered, " + crashes + " crashes, " + takeovers + " takeovers, " + stepDowns + " step-downs, "
                 + joins + " joins, " + drains + " drains, " + evictions + " long crashes, " + wipes + " wiped disks, " + transfers
                 + " transfers, " + audits + " audits");
+        if (runs < 20) return; // one replayed seed: the totals below say nothing about it
         // Nasty runs crash something every few hundred milliseconds: most writes meet a replica that is down.
         assertTrue(acked > (faults == Simulation.Faults.NASTY ? runs / 2 : runs), "the runs made progress: " + acked + " writes");
         if (faults.crashPerStep() > 0) assertTrue(crashes > 0, "the runs crashed something");

@@ -149,6 +149,7 @@ public final class LogCodec {
             for (String k : d.keys()) out.str(k);
             out.putShort(d.replicaIds().size());
             for (long id : d.replicaIds()) out.putLong(id);
+            out.putLong(d.view());
         } else if (r instanceof LogRecord.End e) {
             out.put(END).tx(e.tx());
         } else if (r instanceof LogRecord.ViewRecord v) {
@@ -271,7 +272,7 @@ public final class LogCodec {
                 int m = b.getShort() & 0xFFFF;
                 List<Long> ids = new ArrayList<>(m);
                 for (int i = 0; i < m; i++) ids.add(b.getLong());
-                yield new LogRecord.Decision(tx, version, keys, ids);
+                yield new LogRecord.Decision(tx, version, keys, ids, b.getLong());
             }
             case END -> new LogRecord.End(tx(b));
             case VIEW -> new LogRecord.ViewRecord(ViewCodec.decode(b));

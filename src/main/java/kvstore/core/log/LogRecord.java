@@ -43,11 +43,18 @@ public sealed interface LogRecord {
     /** The highest leader epoch this node has accepted (follower) or taken (leader). */
     record Epoch(long epoch) implements LogRecord {}
 
-    /** The leader's commit decision: the version it gives the writes, their keys, and every replica to tell. */
-    record Decision(TxId tx, long version, List<String> keys, List<Long> replicaIds) implements LogRecord {
+    /**
+     * The leader's commit decision: the version it gives the writes, their keys, every replica to
+     * tell, and the view the transaction began in (a member that joined later never prepared it).
+     */
+    record Decision(TxId tx, long version, List<String> keys, List<Long> replicaIds, long view) implements LogRecord {
         public Decision {
             keys = List.copyOf(keys);
             replicaIds = List.copyOf(replicaIds);
+        }
+
+        public Decision(TxId tx, long version, List<String> keys, List<Long> replicaIds) {
+            this(tx, version, keys, replicaIds, 0);
         }
     }
 

@@ -547,6 +547,12 @@ public final class Coordinator implements Lanes.Ready {
         return v.inBase(id) && !v.gone().contains(id);
     }
 
+    /** The member's membership began after view {@code view} (0: unknown): it never saw what was prepared then. */
+    boolean joinedAfter(long id, long view) {
+        ViewMember m = placement.view().member(id);
+        return view > 0 && m != null && m.since() > view;
+    }
+
     Member member(long id) {
         return known.get(id);
     }

@@ -40,7 +40,7 @@ final class Inherited {
 
     /** A decision in our log without an END: phase 2 restarts at once. */
     void fromLog(LogRecord.Decision d, long now) {
-        Transaction tx = new Transaction(d.tx(), null, d.keys(), 0, Transaction.State.COMMITTED);
+        Transaction tx = new Transaction(d.tx(), null, d.keys(), d.view(), Transaction.State.COMMITTED);
         tx.version = d.version();
         for (long id : d.replicaIds()) {
             Member m = c.member(id);

@@ -164,6 +164,9 @@ public final class Participant implements LogState {
     private Step vote(TxId tx, long msgEpoch, List<Write> writes, String rid, long nowMillis) {
         if (prepared.containsKey(tx)) return Step.of(202, Errors.VOTE_COMMIT).withVersion(heldVersion(writes)); // a repeat
         if (decided.get(tx) != null) return Step.of(500, Errors.UNABLE);
+        // Evicted in the view it logged (before the leader acts on it): it dropped its keys, so
+        // its "no key" or version would be wrong answers; it votes no until it joins again.
+        if (evicted()) return Step.of(500, Errors.UNABLE);
         for (Write w : writes) {
             TxId holder = locks.get(w.key());
             if (holder != null) return Step.of(500, Errors.UNABLE);

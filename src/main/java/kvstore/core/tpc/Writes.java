@@ -121,7 +121,7 @@ final class Writes {
         List<Long> ids = new ArrayList<>(tx.slots.size());
         for (Transaction.Slot s : tx.slots) ids.add(s.member.id());
         List<LogRecord> records = new ArrayList<>(2);
-        records.add(new LogRecord.Decision(tx.id, tx.version, tx.keys, ids));
+        records.add(new LogRecord.Decision(tx.id, tx.version, tx.keys, ids, tx.view));
         RidMemory.Outcome rid = c.txnAnswered(tx, now);
         if (rid != null) {
             tx.rid = rid;
@@ -179,7 +179,10 @@ final class Writes {
         switch (result) {
             case ACK -> {
                 settle(tx, s);
-                if (tx.committed() && tx.job != null && tx.job.phase == Job.Phase.DECIDED) c.committed(tx.job, now);
+                // The first acknowledgement answers the client (cluster mode) only from a current
+                // replica of the keys now: a standby that takes over asks those, and a member that
+                // no longer holds the keys drops the value it applied.
+                if (tx.committed() && tx.job != null && tx.job.phase == Job.Phase.DECIDED && holdsNow(s)) c.committed(tx.job, now);
             }
             case RETRY, STALE -> {
                 if (result == Coordinator.Phase2Result.STALE) c.deposedBy(s.member);
@@ -193,14 +196,23 @@ final class Writes {
                 // The replica says it never prepared tx: it lost a durable yes vote (or was wiped
                 // since). Nothing can repair that here; stop retrying, and say so if it is a member.
                 // (Some refusals are expected: see Transaction.refusalExpected.)
-                if (c.isMember(s.member.id()) && !tx.refusalExpected) {
+                if (c.isMember(s.member.id()) && !tx.refusalExpected && !c.joinedAfter(s.member.id(), tx.view)) {
                     c.effect(new Effect.Alarm("follower " + s.member.address() + " refused " + (tx.committed() ? "COMMIT" : "ABORT")
                             + " of " + tx.id + ": it has no record of the prepare"));
                 }
                 settle(tx, s);
             }
         }
+        // Every replica is done (some evicted or gone meanwhile): nothing is left to wait for.
+        if (tx.committed() && tx.job != null && tx.job.phase == Job.Phase.DECIDED && tx.settled()) c.committed(tx.job, now);
         c.settleIfDone(tx, now);
+    }
+
+    private boolean holdsNow(Transaction.Slot s) {
+        for (Write w : s.writes) {
+            for (Placement.Replica r : c.placement().writeSet(w.key())) if (r.current() && r.member().id() == s.member.id()) return true;
+        }
+        return false;
     }
 
     /** Capped exponential backoff with jitter that is deterministic (no randomness in the core). */

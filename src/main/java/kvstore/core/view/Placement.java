@@ -165,8 +165,9 @@ public final class Placement {
         for (long h : representatives()) {
             boolean any = false;
             for (Replica r : writeSetOfHash(h)) if (r.current() && !out.contains(r.member().id())) any = true;
-            boolean hasReplicas = !writeSetOfHash(h).isEmpty();
-            if (hasReplicas && !any) return false;
+            // No replica at all is fine only for a ring that never had one (nothing was written).
+            boolean everHeld = !writeSetOfHash(h).isEmpty() || !view.base().isEmpty();
+            if (everHeld && !any) return false;
         }
         return true;
     }

@@ -118,7 +118,8 @@ final class ParticipantShell {
                 a = read(r.key());
             } else if (item instanceof Batch.Outcome o) {
                 Participant.Outcome outcome = participant.outcome(o.tx());
-                a = new Batch.Answer(200, 0, outcome.name().toLowerCase(Locale.ROOT));
+                long version = outcome == Participant.Outcome.COMMITTED ? participant.committedVersion(o.tx()) : 0;
+                a = new Batch.Answer(200, version, outcome.name().toLowerCase(Locale.ROOT));
             } else {
                 a = rid(((Batch.RidQuery) item).rid());
             }

@@ -42,6 +42,8 @@ final class Registrar {
         final boolean configured;
         boolean registered, attempting;
         String lastProblem;
+        /** Clustered mode: the leader processes seen behind this address (a restart is another), newest last. */
+        final java.util.LinkedHashSet<String> nodeIds = new java.util.LinkedHashSet<>();
         long timer = -1;
 
         Target(String host, int port, boolean configured) {
@@ -166,6 +168,16 @@ final class Registrar {
                         activeEpoch = o.getLong("epoch", 0L);
                     }
                     add(host, port, false);
+                    // The same address under another cluster node: that leader restarted and
+                    // knows nothing of us unless we register with it again.
+                    Target t = targets.get(host + ":" + port);
+                    String nodeId = o.getString("nodeId");
+                    if (t != null && nodeId != null && !t.nodeIds.contains(nodeId)) {
+                        boolean restarted = !t.nodeIds.isEmpty();
+                        t.nodeIds.add(nodeId);
+                        if (t.nodeIds.size() > 4) t.nodeIds.remove(t.nodeIds.iterator().next());
+                        if (restarted) attempt(t);
+                    }
                 } catch (RuntimeException ignored) {
                     // not a leader entry we understand
                 }

@@ -79,6 +79,10 @@ final class FollowerChannel {
     private final Lane reads = new Lane();
     private String identity;
     private long batches, messages;
+    /** When a batch last got any answer (leader clock): a follower that answers nothing is silent, not slow. */
+    private long lastAnswerMillis = LeaderClock.now();
+    /** Told when a message on the wire passes its deadline while the follower answers nothing at all. */
+    private Runnable onSilent = () -> {};
 
     FollowerChannel(Member member, WebClient client, String secret, LongSupplier epoch, Views views) {
         this.member = member;
@@ -86,6 +90,10 @@ final class FollowerChannel {
         this.secret = secret;
         this.epoch = epoch;
         this.views = views;
+    }
+
+    void onSilent(Runnable r) {
+        this.onSilent = r;
     }
 
     /** The identity every batch is addressed to (null: not known, registered by hand). */
@@ -135,6 +143,7 @@ final class FollowerChannel {
             messages += batch.size();
             long timeoutMillis = Math.max(1_000, latest - LeaderClock.now() + 500);
             post(body, timeoutMillis, withView).onComplete(ar -> {
+                if (ar.succeeded() || ar.cause() instanceof Stale || ar.cause() instanceof WrongIdentity) lastAnswerMillis = LeaderClock.now();
                 lane.inFlight.remove(batch);
                 List<Batch.Answer> answers = ar.succeeded() ? ar.result() : null;
                 int at = withView && answers != null ? 1 : 0;
@@ -186,11 +195,17 @@ final class FollowerChannel {
 
     /** Fails what is past its deadline, queued or on the wire. */
     void expire(long nowMillis) {
-        expire(writes, nowMillis);
-        expire(reads, nowMillis);
+        boolean onTheWire = expire(writes, nowMillis) | expire(reads, nowMillis);
+        // A message sent and unanswered past its deadline, and no answer at all for a while: the
+        // follower is paused or cut off. Say so now rather than after the checks miss (seconds),
+        // so its keys' writes are refused and their reads go elsewhere at once.
+        if (onTheWire && nowMillis - lastAnswerMillis > SILENT_AFTER_MILLIS) onSilent.run();
     }
 
-    private void expire(Lane lane, long nowMillis) {
+    /** No answer to any batch for this long, with one overdue on the wire: silent. */
+    static final long SILENT_AFTER_MILLIS = 700;
+
+    private boolean expire(Lane lane, long nowMillis) {
         for (Iterator<Pending> it = lane.queue.iterator(); it.hasNext(); ) {
             Pending p = it.next();
             if (p.deadlineMillis <= nowMillis) {
@@ -198,9 +213,11 @@ final class FollowerChannel {
                 p.answer.tryFail("deadline");
             }
         }
+        boolean overdue = false;
         for (List<Pending> batch : lane.inFlight) {
-            for (Pending p : batch) if (p.deadlineMillis <= nowMillis) p.answer.tryFail("deadline");
+            for (Pending p : batch) if (p.deadlineMillis <= nowMillis && p.answer.tryFail("deadline")) overdue = true;
         }
+        return overdue;
     }
 
     /** The follower is down: everything queued or in flight fails now (its late answers are ignored). */

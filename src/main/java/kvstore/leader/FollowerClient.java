@@ -59,7 +59,18 @@ final class FollowerClient {
     }
 
     private FollowerChannel channel(Member m) {
-        return channels.computeIfAbsent(m.id(), id -> new FollowerChannel(m, client, secret, epoch, views));
+        return channels.computeIfAbsent(m.id(), id -> {
+            FollowerChannel ch = new FollowerChannel(m, client, secret, epoch, views);
+            ch.onSilent(() -> onSilent.accept(m));
+            return ch;
+        });
+    }
+
+    private java.util.function.Consumer<Member> onSilent = m -> {};
+
+    /** Who hears of a follower that answers nothing while messages to it are overdue (the monitor). */
+    void onSilent(java.util.function.Consumer<Member> c) {
+        this.onSilent = c;
     }
 
     /** The identity this follower's messages are addressed to. */

@@ -144,6 +144,19 @@ final class FollowerMonitor {
         }
     }
 
+    /**
+     * Messages to this member are overdue and it answers nothing: down now (its keys' writes are
+     * refused and their reads go elsewhere), checked at once, up again at its next answer.
+     */
+    void silent(Member m) {
+        State s = states.get(m.id());
+        if (s == null || !s.up) return;
+        s.misses = MISSES_BEFORE_DOWN;
+        LOG.warn("follower {} answers nothing while messages to it are overdue", m.address());
+        setUp(s, false);
+        check(s);
+    }
+
     /** A message to this member was refused because it has another identity. */
     void wrongIdentity(Member m) {
         State s = states.get(m.id());

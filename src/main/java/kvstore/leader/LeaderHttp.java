@@ -307,7 +307,7 @@ final class LeaderHttp {
         }
         Future<Membership.Change> change = path.endsWith("/evict")
                 ? members.change(v -> Membership.evict(v, host, port, false, down, epoch, wall))
-                : members.change(v -> Membership.drain(v, host, port, epoch, down));
+                : members.change(v -> Membership.drain(v, host, port, epoch, down, leader.clustered()));
         change.onSuccess(c -> {
             if (!c.ok()) Replies.text(req, 500, c.error());
             else Replies.jsonStatus(req, 202, new JsonObject().put("view", c.view() == null ? members.latest().number() : c.view().number()));

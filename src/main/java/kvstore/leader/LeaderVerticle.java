@@ -98,6 +98,7 @@ public final class LeaderVerticle extends VerticleBase {
                             recovered.epoch(), recovered.view() == null ? "none" : recovered.view().number(), recovered.undecided().size());
                     client = new FollowerClient(vertx, settings.secret(), settings.requestTimeoutMillis(), () -> epoch, viewsForChannels());
                     monitor = new FollowerMonitor(client, () -> epoch, () -> active, Math.max(1_000, 2 * settings.checkIntervalMillis()), new Listener());
+                    client.onSilent(monitor::silent);
                     queue = new WorkQueue(vertx, WorkQueue.address(settings.port()), settings.queueCapacity(), this::runJob);
                     runner = new EffectRunner(new LeaderShell(client, log, queue, metrics, () -> office.deposed("a follower has accepted a newer leader epoch")));
                     office = new Office(this);
@@ -240,6 +241,11 @@ public final class LeaderVerticle extends VerticleBase {
     /** Serving clients: active, the coordinator started, not stopping. */
     boolean ready() {
         return active && runner != null && runner.coordinator() != null && !stopping && !office.cutOff();
+    }
+
+    /** Clustered mode (Hazelcast): a standby may take over, with a majority of the members. */
+    boolean clustered() {
+        return cluster != null;
     }
 
     /** Clustered mode: a leader that is not (or no longer) the active one. */

@@ -51,6 +51,9 @@ final class Members implements FollowerChannel.Views {
                 View before = keeper.durable();
                 log.append(new LogRecord.ViewRecord(a.view())).onSuccess(v -> {
                     keeper.durable(a.view());
+                    // Address each member by the identity this view names (a wiped follower back
+                    // under a new one must learn the view that admits it before the leader acts on it).
+                    for (ViewMember m : a.view().members()) if (m.identity() != null) client.identity(m.member(), m.identity());
                     pushAll(a.view());
                     if (before != null) pushAll(before); // a member it evicted learns it (and stops serving)
                     run();

@@ -64,7 +64,7 @@ public final class LogCodec {
     private LogCodec() {}
 
     public static final byte[] MAGIC = "KVSTORE\n".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 2;
+    public static final int VERSION = 3; // 3: PREPARE and DECISION carry their view
     public static final int RECORD_HEADER_BYTES = 8;
     /** Large enough for any record at any sane key/value limit; a longer length field is damage. */
     public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;

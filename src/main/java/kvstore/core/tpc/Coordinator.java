@@ -536,7 +536,7 @@ public final class Coordinator implements Lanes.Ready {
 
     void countAbort() { aborts++; }
 
-    boolean isUp(long followerId) {
+    public boolean isUp(long followerId) {
         return up.getOrDefault(followerId, false);
     }
 

@@ -141,8 +141,10 @@ final class Inherited {
         if (reply.outcome() == Coordinator.Outcome.COMMITTED) {
             answers.remove(id);
             tx.state = Transaction.State.COMMITTED;
-            tx.version = reply.version();
-            c.observeVersion(reply.version());
+            // The version it committed at there (0: too long ago to know; a new one above all
+            // then, the same for every replica still to commit it).
+            tx.version = reply.version() > 0 ? reply.version() : c.nextVersion(0);
+            c.observeVersion(tx.version);
             c.countCommit();
             for (Transaction.Slot s : tx.slots) {
                 Coordinator.OutcomeReply a = said.get(s.member.id());

@@ -89,6 +89,13 @@ public final class Participant implements LogState {
     private TxId manual;
     private long lastManualSeq;
     private final Outcomes decided = new Outcomes();
+    /**
+     * The versions of the latest commits (from the log since the last snapshot, at most
+     * {@link #RECENT_VERSIONS}): a new leader resolving a transaction commits it everywhere at
+     * the version it got here, so every replica holds one value under one version.
+     */
+    private final LinkedHashMap<TxId, Long> recentVersions = new LinkedHashMap<>();
+    static final int RECENT_VERSIONS = 10_000;
     private final LinkedHashSet<String> changedByHand = new LinkedHashSet<>();
     private final RidMemory rids = new RidMemory();
     private View view;
@@ -433,6 +440,10 @@ public final class Participant implements LogState {
             }
         } else if (r instanceof LogRecord.Commit c) {
             Prepared p = decide(c.tx(), true);
+            if (!c.tx().isManual()) {
+                recentVersions.put(c.tx(), c.version());
+                if (recentVersions.size() > RECENT_VERSIONS) recentVersions.remove(recentVersions.keySet().iterator().next());
+            }
             boolean tombstones = view != null && !view.settled();
             for (Write w : p.writes()) {
                 if (w.kind() == Write.Kind.CHECK) continue;
@@ -566,6 +577,12 @@ public final class Participant implements LogState {
         if (prepared.containsKey(tx)) return Outcome.PREPARED;
         Boolean d = decided.get(tx);
         return d == null ? Outcome.UNKNOWN : d ? Outcome.COMMITTED : Outcome.ABORTED;
+    }
+
+    /** The version tx committed at here, or 0 when it is not among the latest commits. */
+    public long committedVersion(TxId tx) {
+        Long v = recentVersions.get(tx);
+        return v == null ? 0 : v;
     }
 
     /** What this follower knows of a rid: the outcome its leader sent with phase 2, or null. */

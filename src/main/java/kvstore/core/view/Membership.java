@@ -90,6 +90,11 @@ public final class Membership {
      * with no current replica that is up: its keys would be lost (a drain moves them first).
      */
     public static Change evict(View v, String host, int port, boolean rejoin, Collection<Long> down, long epoch, long nowMillis) {
+        return evict(v, host, port, rejoin, down, false, epoch, nowMillis);
+    }
+
+    /** As above; {@code quorum} (cluster mode): also refused when fewer than a majority of the members left would answer. */
+    public static Change evict(View v, String host, int port, boolean rejoin, Collection<Long> down, boolean quorum, long epoch, long nowMillis) {
         ViewMember m = v.memberAt(host, port);
         if (m == null) return Change.refused(Errors.INVALID_REQUEST, "no member " + host + ":" + port);
         View n = v.next(epoch);
@@ -104,6 +109,10 @@ public final class Membership {
         // Judged on the view after the change (a move under way may lose gainers' progress).
         Set<Long> others = new HashSet<>(down);
         others.remove(m.member().id());
+        if (quorum && !others.isEmpty() && !majorityUp(n, others)) {
+            return Change.refused(Errors.INVALID_REQUEST, "evicting " + m.member().address() + " would leave fewer than a majority"
+                    + " of the members answering (a standby could not take office); bring one back or evict one that is down");
+        }
         if (!new Placement(n).survives(m.member().id(), others)) {
             return Change.refused(Errors.INVALID_REQUEST, "evicting " + m.member().address()
                     + " would leave keys with no current replica that is up; bring a replica back or drain it instead");
@@ -117,6 +126,11 @@ public final class Membership {
     }
 
     public static Change drain(View v, String host, int port, long epoch, Collection<Long> down) {
+        return drain(v, host, port, epoch, down, false);
+    }
+
+    /** As above; {@code quorum} (cluster mode): refused when fewer than a majority of the members left would answer. */
+    public static Change drain(View v, String host, int port, long epoch, Collection<Long> down, boolean quorum) {
         ViewMember m = v.memberAt(host, port);
         if (m == null) return Change.refused(Errors.INVALID_REQUEST, "no member " + host + ":" + port);
         if (m.draining()) return Change.none();
@@ -125,7 +139,26 @@ public final class Membership {
                     + (v.memberCount() - 1) + " members, fewer than the redundancy " + v.redundancy());
         }
         View n = v.next(epoch);
+        Set<Long> staying = new HashSet<>(down);
+        staying.remove(m.member().id());
+        List<ViewMember> rest = new ArrayList<>(v.members());
+        rest.remove(m);
+        if (quorum && !staying.isEmpty() && !majorityUp(v.withMembers(rest), staying)) {
+            return Change.refused(Errors.UNABLE, "draining " + m.member().address() + " would leave fewer than a majority of the"
+                    + " members answering: bring the members that are down back, or evict them, first");
+        }
         return unlessStranding(restartMove(v, replace(n, m, m.withDraining(true))), down, "draining " + m.member().address());
+    }
+
+    /**
+     * More than half of the view's members answer. A new leader takes office only with a
+     * majority of the members (PROTOCOL.md, "Epochs"): a change that leaves fewer, while others
+     * are down or have lost their disks, could leave the cluster unable to elect one.
+     */
+    private static boolean majorityUp(View n, Collection<Long> down) {
+        int up = 0;
+        for (ViewMember x : n.members()) if (!down.contains(x.member().id())) up++;
+        return up * 2 > n.memberCount();
     }
 
     /** The most members the leader accepts; never below the redundancy or the members it has. */

@@ -181,7 +181,7 @@ public final class ViewKeeper {
                 long id = m.member().id();
                 if (!down.contains(id) || facts.silentForMillis(id, now) < healAfterMillis || !facts.mayEvict(id)) continue;
                 Member mm = m.member();
-                propose(x -> Membership.evict(x, mm.host(), mm.port(), true, down, epoch, wallMillis), c -> {
+                propose(x -> Membership.evict(x, mm.host(), mm.port(), true, down, majorityAcks, epoch, wallMillis), c -> {
                     if (c.ok() && c.view() != null) {
                         effects.add(new Note("evicted follower " + mm.address() + ": no answer for " + healAfterMillis / 1000
                                 + " s (--heal-after); its keys get new replicas (view " + c.view().number() + ")"));

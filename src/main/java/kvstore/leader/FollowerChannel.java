@@ -58,6 +58,7 @@ final class FollowerChannel {
         final Batch.Item item;
         final Promise<Batch.Answer> answer = Promise.promise();
         final long deadlineMillis;
+        long sentMillis = Long.MAX_VALUE;   // when its batch went on the wire
 
         Pending(Batch.Item item, long deadlineMillis) {
             this.item = item;
@@ -90,6 +91,11 @@ final class FollowerChannel {
         this.secret = secret;
         this.epoch = epoch;
         this.views = views;
+    }
+
+    /** The follower answered something else (a check): it is not silent. */
+    void heard() {
+        lastAnswerMillis = LeaderClock.now();
     }
 
     void onSilent(Runnable r) {
@@ -138,6 +144,8 @@ final class FollowerChannel {
                 latest = Math.max(latest, p.deadlineMillis);
             }
             if (batch.isEmpty() && !withView) continue;
+            long sent = LeaderClock.now();
+            for (Pending p : batch) p.sentMillis = sent;
             lane.inFlight.add(batch);
             batches++;
             messages += batch.size();
@@ -195,15 +203,15 @@ final class FollowerChannel {
 
     /** Fails what is past its deadline, queued or on the wire. */
     void expire(long nowMillis) {
-        boolean onTheWire = expire(writes, nowMillis) | expire(reads, nowMillis);
-        // A message sent and unanswered past its deadline, and no answer at all for a while: the
-        // follower is paused or cut off. Say so now rather than after the checks miss (seconds),
-        // so its keys' writes are refused and their reads go elsewhere at once.
-        if (onTheWire && nowMillis - lastAnswerMillis > SILENT_AFTER_MILLIS) onSilent.run();
+        boolean waiting = expire(writes, nowMillis) | expire(reads, nowMillis);
+        // A message on the wire this long, and no answer to anything for as long: the follower is
+        // paused or cut off. Say so now rather than after the checks miss (seconds), so its keys'
+        // writes are refused, their reads go elsewhere, and phase 2 waits for it in the background.
+        if (waiting && nowMillis - lastAnswerMillis > SILENT_AFTER_MILLIS) onSilent.run();
     }
 
-    /** No answer to any batch for this long, with one overdue on the wire: silent. */
-    static final long SILENT_AFTER_MILLIS = 700;
+    /** No answer to any batch for this long, with one on the wire as long: silent. */
+    static final long SILENT_AFTER_MILLIS = 1_000;
 
     private boolean expire(Lane lane, long nowMillis) {
         for (Iterator<Pending> it = lane.queue.iterator(); it.hasNext(); ) {
@@ -213,11 +221,14 @@ final class FollowerChannel {
                 p.answer.tryFail("deadline");
             }
         }
-        boolean overdue = false;
+        boolean waiting = false;
         for (List<Pending> batch : lane.inFlight) {
-            for (Pending p : batch) if (p.deadlineMillis <= nowMillis && p.answer.tryFail("deadline")) overdue = true;
+            for (Pending p : batch) {
+                if (nowMillis - p.sentMillis > SILENT_AFTER_MILLIS) waiting = true;
+                if (p.deadlineMillis <= nowMillis) p.answer.tryFail("deadline");
+            }
         }
-        return overdue;
+        return waiting;
     }
 
     /** The follower is down: everything queued or in flight fails now (its late answers are ignored). */

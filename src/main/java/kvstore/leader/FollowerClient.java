@@ -68,6 +68,12 @@ final class FollowerClient {
 
     private java.util.function.Consumer<Member> onSilent = m -> {};
 
+    /** The follower answered a check: its channel does not count it silent. */
+    void heard(Member m) {
+        FollowerChannel ch = channels.get(m.id());
+        if (ch != null) ch.heard();
+    }
+
     /** Who hears of a follower that answers nothing while messages to it are overdue (the monitor). */
     void onSilent(java.util.function.Consumer<Member> c) {
         this.onSilent = c;

@@ -218,6 +218,7 @@ final class FollowerMonitor {
     }
 
     private void heard(State s) {
+        client.heard(s.member);
         s.refused = null;
         s.misses = 0;
         s.lastSeenWall = System.currentTimeMillis();
@@ -274,6 +275,20 @@ final class FollowerMonitor {
     boolean allAnsweredOnce() {
         for (State s : states.values()) if (!s.answered) return false;
         return true;
+    }
+
+    /**
+     * The last moment (leader clock) a majority of the members had answered a check: the
+     * (n/2+1)-th most recent answer. A leader whose majority has been silent this long since
+     * gives up office (SPEC.md section 7); now when there are no members.
+     */
+    long majorityHeardAt() {
+        if (states.isEmpty()) return LeaderClock.now();
+        long[] seen = new long[states.size()];
+        int i = 0;
+        for (State s : states.values()) seen[i++] = s.lastSeenMono;
+        java.util.Arrays.sort(seen);
+        return seen[seen.length - (seen.length / 2 + 1)];
     }
 
     int upCount() {

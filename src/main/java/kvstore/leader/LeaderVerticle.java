@@ -255,6 +255,7 @@ public final class LeaderVerticle extends VerticleBase {
 
     /** The cluster has never had its first {@code followers} members: SPEC's "capacity not yet full". */
     boolean forming() {
+        if (!active) return false; // a standby answers 503 (SPEC.md section 7), whatever the cluster's state
         return members == null ? !office.everServed() : !members.latest().formed();
     }
 

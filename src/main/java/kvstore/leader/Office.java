@@ -112,7 +112,10 @@ final class Office {
         l.epoch = proposed;
         l.log.append(new LogRecord.Epoch(proposed)).onSuccess(appended -> {
             List<Candidate> asked = new ArrayList<>(candidates.values());
-            if (asked.isEmpty() && l.recovered.view() == null && LeaderClock.now() - lockSince >= NEW_CLUSTER_WAIT_MILLIS) {
+            // (Never after having served: a leader that stepped down knows a cluster exists, even
+            // if no follower can reach it now; founding another would be a split brain.)
+            if (asked.isEmpty() && l.recovered.view() == null && !everServed && l.members == null
+                    && LeaderClock.now() - lockSince >= NEW_CLUSTER_WAIT_MILLIS) {
                 // A new cluster: we never led one, and no follower registered with us while we
                 // waited (followers register with every leader they find), so there is no one to
                 // fence. Take office; followers register with the active leader.
@@ -219,7 +222,9 @@ final class Office {
         if (l.runner.coordinator() != null) everServed = true;
         if (l.cluster == null || !l.active) return;
         healthChanged();
-        if (minoritySince != 0 && LeaderClock.now() - minoritySince >= LEASE_MILLIS) {
+        // Counted from the last answer of a majority, not from when the checks gave up on them:
+        // an isolated leader stops serving 5 s after it was cut off.
+        if (LeaderClock.now() - l.monitor.majorityHeardAt() >= LEASE_MILLIS) {
             stepDown("it cannot reach a majority of its followers (" + l.monitor.upCount() + " of " + l.monitor.size() + " up) for "
                     + LEASE_MILLIS / 1000 + " s");
             return;

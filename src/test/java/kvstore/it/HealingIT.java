@@ -64,14 +64,13 @@ class HealingIT {
         int healAfter = 4;
         List<String> keys = keys(40);
         try (JarCluster c = new JarCluster(dir, 3, 2, "--heal-after", String.valueOf(healAfter)).start()) {
-            for (String k : keys) assertEquals(201, Http.put(c.leader("/?key=" + k + "&val=first")).status());
-            Workload w = new Workload(c.leaderUrl(), keys, 4, 0.5, seed).start();
+            Workload w = new Workload(c.leaderUrl(), keys, 4, 0.5, seed).preload(c.leaderUrl(), keys, "first").start();
             Await.until("load before the kill", Duration.ofSeconds(60), () -> w.acked.get() > 50);
             long killed = System.nanoTime();
             c.followerNode(0).kill9();
             long deadline = killed + (healAfter + 2) * 1_000_000_000L;
             Await.until("every key writable again", Duration.ofSeconds(healAfter + 30), () -> {
-                for (String k : keys) if (Http.put(c.leader("/?key=" + k + "&val=probe")).status() != 201) return false;
+                for (String k : keys) if (w.put(c.leaderUrl(), k, "probe") != 201) return false;
                 return true;
             });
             long writable = System.nanoTime();
@@ -152,8 +151,7 @@ class HealingIT {
         long seed = Long.getLong("kvstore.seed", System.nanoTime());
         List<String> keys = keys(200);
         try (JarCluster c = new JarCluster(dir, 3, 2).start()) {
-            for (String k : keys) assertEquals(201, Http.put(c.leader("/?key=" + k + "&val=first")).status());
-            Workload w = new Workload(c.leaderUrl(), keys, 4, 0.4, seed).start();
+            Workload w = new Workload(c.leaderUrl(), keys, 4, 0.4, seed).preload(c.leaderUrl(), keys, "first").start();
             Await.until("load", Duration.ofSeconds(60), () -> w.acked.get() > 50);
 
             assertEquals(200, Http.post(c.leader("/api/members/capacity?n=4")).status());

@@ -979,6 +979,8 @@ final class Simulation {
                 if (m != null && !o.identity.equals(m.identity())) lost.add(o.member.id());
             }
             if (!new Placement(v).survives(f.member.id(), lost)) return;
+            // Also once the move under way completes (the old replicas then drop what moved).
+            if (v.moving() && !new Placement(Membership.completed(v, v.epoch(), now)).survives(f.member.id(), lost)) return;
             // Nor one whose disk alone knows a commit another replica still holds prepared: with a
             // leader failover, that is two failures (PROTOCOL.md, "Standby leader": the limit).
             for (Follower o : followers) {

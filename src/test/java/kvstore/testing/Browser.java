@@ -118,6 +118,8 @@ public final class Browser implements AutoCloseable {
     public <T> T await(String what, Duration timeout, Function<ChromeDriver, T> condition) {
         WebDriverWait w = new WebDriverWait(driver, timeout, Duration.ofMillis(50));
         w.withMessage(what);
+        // A list the page re-renders between finding an element and reading it: read it again.
+        w.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         return w.until(d -> condition.apply((ChromeDriver) d));
     }
 

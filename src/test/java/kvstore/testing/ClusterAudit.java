@@ -121,7 +121,15 @@ public final class ClusterAudit {
             if (m.getValue("rebalancing") != null) return false;
             for (Object o : m.getJsonArray("members")) if (!"up".equals(((JsonObject) o).getString("state"))) return false;
             JsonObject st = new JsonObject(Http.get(leader.apply("/api/status")).body());
-            return st.getInteger("pendingTransactions") == 0;
+            if (st.getInteger("pendingTransactions") != 0) return false;
+            // Followers learn the settled view from the leader's next message (they drop the keys
+            // that moved away then): each must have logged the leader's view.
+            long view = m.getLong("view", 0L);
+            for (Node n : members(leader, secret)) {
+                Http.Response fr = Http.get(n.url("/api/status"), secret);
+                if (fr.status() != 200 || new JsonObject(fr.body()).getLong("view", -1L) != view) return false;
+            }
+            return true;
         });
     }
 }

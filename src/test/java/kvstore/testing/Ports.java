@@ -7,15 +7,20 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Free loopback ports for tests, never the defaults (16200-16203) and never the same twice. */
+/**
+ * Free loopback ports for tests, never the defaults (16200-16203) and never the same twice. They
+ * come from below Linux's ephemeral range (32768 up): a port picked there can be taken by some
+ * process's outgoing connection before the test's server binds it.
+ */
 public final class Ports {
     private Ports() {}
 
     private static final Set<Integer> handedOut = new HashSet<>();
+    private static final int LOW = 20_000, HIGH = 32_700;
 
     public static synchronized int free() {
         for (int i = 0; i < 1000; i++) {
-            int p = 20000 + ThreadLocalRandom.current().nextInt(30000);
+            int p = LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW);
             if (!handedOut.contains(p) && isFree(p)) {
                 handedOut.add(p);
                 return p;
@@ -27,7 +32,7 @@ public final class Ports {
     /** A base port P with P..P+n-1 all free (the embedded default needs consecutive ports). */
     public static synchronized int freeRange(int n) {
         for (int i = 0; i < 1000; i++) {
-            int p = 20000 + ThreadLocalRandom.current().nextInt(30000);
+            int p = LOW + ThreadLocalRandom.current().nextInt(HIGH - LOW);
             boolean ok = true;
             for (int k = 0; k < n && ok; k++) ok = !handedOut.contains(p + k) && isFree(p + k);
             if (ok) {

@@ -197,7 +197,23 @@ public final class Membership {
 
     /** The move is done: the target becomes the base; drained members are evicted. */
     public static Change finishMove(View v, long epoch, long nowMillis) {
+        return finishMove(v, epoch, nowMillis, Set.of());
+    }
+
+    /**
+     * As above, but not while some key would be left with no replica that answers: the members
+     * {@code down} now (a gainer that crashed right after its copy, say) would be its only ones
+     * once the old replicas drop it. The move waits until they answer or are evicted.
+     */
+    public static Change finishMove(View v, long epoch, long nowMillis, Collection<Long> down) {
         if (!complete(v)) return Change.none();
+        View done = completed(v, epoch, nowMillis);
+        if (!down.isEmpty() && !new Placement(done).survives(Long.MIN_VALUE, down)) return Change.none();
+        return Change.to(done);
+    }
+
+    /** The view once the move under way completes (the target as the base). */
+    public static View completed(View v, long epoch, long nowMillis) {
         View n = v.next(epoch);
         List<ViewMember> ms = new ArrayList<>();
         List<Evicted> ev = new ArrayList<>(v.evicted());
@@ -208,7 +224,7 @@ public final class Membership {
         n = n.withMembers(ms).withEvicted(ev);
         List<Member> base = new ArrayList<>();
         for (ViewMember m : ms) base.add(m.member());
-        return Change.to(n.withBase(base, Set.of()).withCurrent(Set.of()).withCopyRound(0).withEarlier(List.of()).withSettled(false));
+        return n.withBase(base, Set.of()).withCurrent(Set.of()).withCopyRound(0).withEarlier(List.of()).withSettled(false);
     }
 
     /** The completion is durable where a new leader would find it: members may drop what moved away. */

@@ -194,7 +194,9 @@ public final class ViewKeeper {
         if (v.moving() && v.copyRound() == 0 && facts.settledBefore(v.number())) {
             propose(x -> Membership.startCopy(x, epoch), c -> { });
         } else if (Membership.complete(v)) {
-            propose(x -> Membership.finishMove(x, epoch, wallMillis), c -> {
+            Set<Long> down = new HashSet<>();
+            for (ViewMember m : v.members()) if (!facts.isUp(m.member().id())) down.add(m.member().id());
+            propose(x -> Membership.finishMove(x, epoch, wallMillis, down), c -> {
                 if (c.view() != null) effects.add(new Note("rebalance done: every key has its replicas of view " + c.view().number()));
             });
         } else if (!v.moving() && !v.settled()) {

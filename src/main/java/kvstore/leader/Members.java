@@ -141,7 +141,9 @@ final class Members implements FollowerChannel.Views {
      */
     Object rebalancing(FollowerMonitor monitor) {
         View v = keeper.latest();
-        if (!v.moving()) return null;
+        // Complete but not yet settled: the members that lost keys drop them at the settled view,
+        // so the rebalance is not over until then ("settling": true, nothing left to copy).
+        if (!v.moving() && v.settled()) return null;
         Placement p = new Placement(v);
         long held = 0;
         for (Member m : v.base()) if (!v.gone().contains(m.id())) held += monitor.keysAt(m.id());
@@ -156,7 +158,8 @@ final class Members implements FollowerChannel.Views {
         }
         return new JsonObject().put("view", v.number()).put("keys", Math.round(distinct * share)).put("copied", copied)
                 .put("bytes", bytes).put("copyRound", v.copyRound()).put("gainers", p.gainers().size())
-                .put("current", v.current().size()).put("since", rebalanceSince == 0 ? null : rebalanceSince);
+                .put("current", v.current().size()).put("since", rebalanceSince == 0 ? null : rebalanceSince)
+                .put("settling", !v.moving());
     }
 
 

@@ -187,6 +187,53 @@ class PartitionIT {
     }
 
     /**
+     * SPEC.md sections 10 and 12: a follower isolated longer than {@code --heal-after} (3 s here)
+     * is evicted and its keys get new replicas; after the heal it comes back holding stale data,
+     * learns it was evicted, rejoins and is refilled. Its stale data is never served: reads through
+     * the leader stay linearizable, and its own GETs answer 503 while its status says it is
+     * evicted or joining.
+     */
+    @Test
+    @Order(6)
+    @Timeout(240)
+    void anIsolatedFollowerIsEvictedAndNeverServesItsStaleData() throws Exception {
+        plain.down();
+        plain.nodeEnv.put("KVSTORE_HEAL_AFTER", "3");
+        String f2 = "http://192.168.56.12:16201";
+        try {
+            Netlab lab = plainLab();
+            try (Scenario s = plainScenario(lab, "follower-isolated-past-heal-after", SEED + 5)) {
+                s.baseline(3000, 100);
+                Set<String> affected = Scenario.keysOn(s.keys, Set.of(2));
+                s.fault("isolate f2 for 8 s (--heal-after 3)", affected, () -> lab.isolate("f2"), 8_000, lab::heal);
+                // From the heal on: f2's own GETs of its old keys, with its state just before each.
+                List<String> probes = new ArrayList<>();
+                long until = System.currentTimeMillis() + 20_000;
+                boolean sawUpAgain = false, sawOut = false;
+                while (System.currentTimeMillis() < until && !sawUpAgain) {
+                    var st = lab.statusJson(f2);
+                    String state = st == null ? "unreachable" : st.getString("state", "?");
+                    if (state.equals("evicted") || state.equals("joining") || state.equals("new")) {
+                        sawOut = true;
+                        for (String k : affected) {
+                            Netlab.Result r = lab.curl(f2 + "/?key=" + k, "X-KV-Secret: " + Netlab.SECRET);
+                            if (r.code() != 503) probes.add(k + " answered " + r.code() + " " + r.output() + " while " + state);
+                        }
+                    }
+                    sawUpAgain = sawOut && state.equals("up");
+                }
+                System.out.println("isolated past heal-after: f2 out of the ring after the heal: " + sawOut + ", up again: " + sawUpAgain);
+                finishPlain(s, affected, true);
+                assertTrue(sawOut && sawUpAgain, "f2 was evicted, then joined again and served (out " + sawOut + ", up " + sawUpAgain + ")");
+                assertEquals(List.of(), probes, "an evicted or joining follower answers its own GETs with 503 (SPEC 10)");
+            }
+        } finally {
+            plain.nodeEnv.clear();
+            plain.down();
+        }
+    }
+
+    /**
      * Partitions that come and go while writes are in flight (so some heal in the middle of a
      * two-phase commit): three rounds of a seeded fault for 3 s, then 3 s healed.
      */

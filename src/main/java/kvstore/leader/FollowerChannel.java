@@ -147,7 +147,7 @@ final class FollowerChannel {
             long sent = LeaderClock.now();
             for (Pending p : batch) p.sentMillis = sent;
             lane.inFlight.add(batch);
-            batches++;
+            if (!batch.isEmpty()) batches++; // a view pushed alone carries no message
             messages += batch.size();
             long timeoutMillis = Math.max(1_000, latest - LeaderClock.now() + 500);
             post(body, timeoutMillis, withView).onComplete(ar -> {

@@ -94,7 +94,8 @@ class CapacityAndRestartTest {
                     assertEquals(Errors.UNABLE, r.body());
                 }
             }
-            org.junit.jupiter.api.Assertions.assertTrue(failed > 0 && ok > 0, "keys on the dead follower fail, others work: " + ok + "/" + failed);
+            org.junit.jupiter.api.Assertions.assertTrue(failed > 0 && ok > 0, "keys on the dead follower fail, others work: " + ok + "/" + failed
+                    + "; the leader's status: " + c.status().encode());
             c.startFollower(0);
             Await.until("all writes work again", Duration.ofSeconds(15), () -> {
                 for (int i = 0; i < 30; i++) if (Http.put(c.leader("/?key=d" + i + "&val=2")).status() != 201) return false;

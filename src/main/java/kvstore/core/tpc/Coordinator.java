@@ -325,6 +325,11 @@ public final class Coordinator implements Lanes.Ready {
         for (String key : tx.keys) lanes.get(key).unsettled.add(tx);
     }
 
+    /** An inherited transaction turned out to hold one more key: it holds that key's lane too. */
+    void trackKey(Transaction tx, String key) {
+        lanes.get(key).unsettled.add(tx);
+    }
+
     /** Forgets a settled transaction once no job holds it; lets the writes waiting on it go. */
     void settleIfDone(Transaction tx, long now) {
         if (!tx.settled()) {

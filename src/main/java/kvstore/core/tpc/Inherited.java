@@ -5,6 +5,7 @@ import kvstore.core.TxId;
 import kvstore.core.log.LogRecord;
 import kvstore.core.view.Placement;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -78,6 +79,20 @@ final class Inherited {
             tx.slots.add(s);
             if (tx.state == Transaction.State.RESOLVING) ask(tx, m, now); // its answer counts too
         }
+        // Each follower reports only its own keys of a transaction: a later report may name keys
+        // the first did not. Their replicas may be the ones that committed it: ask them too.
+        if (tx.state == Transaction.State.RESOLVING) {
+            for (String key : h.keys()) {
+                if (tx.keys.contains(key)) continue;
+                tx.keys.add(key);
+                c.trackKey(tx, key);
+                for (Placement.Replica r : c.placement().writeSet(key)) {
+                    if (tx.slot(r.member().id()) != null) continue;
+                    tx.slots.add(new Transaction.Slot(r.member(), List.of(), SlotState.HELD));
+                    ask(tx, r.member(), now);
+                }
+            }
+        }
         if (s.state == SlotState.HELD && (tx.state == Transaction.State.ABORTED || tx.committed())) c.writes().due(tx, s, now);
     }
 
@@ -104,7 +119,7 @@ final class Inherited {
      * of it (the reporter may no longer be one: it held the keys under an older view).
      */
     private void resolve(Member reporter, Coordinator.Held h, long now) {
-        Transaction tx = new Transaction(h.tx(), null, h.keys(), 0, Transaction.State.RESOLVING);
+        Transaction tx = new Transaction(h.tx(), null, new ArrayList<>(h.keys()), 0, Transaction.State.RESOLVING);
         tx.ridText = h.rid();
         tx.refusalExpected = true;
         Map<Long, Member> replicas = new LinkedHashMap<>();

@@ -77,6 +77,7 @@ public final class LogStore {
     private boolean busy;      // a write+fsync or a segment roll is running
     private boolean writing;   // a write+fsync is running: its waiters are in `inflight`
     private boolean compacting;
+    private Future<Long> compaction = Future.succeededFuture(0L); // the one running, for close()
     private boolean closed;
 
     private long fsyncs, recordsWritten, bytesWritten, compactions;
@@ -260,7 +261,8 @@ public final class LogStore {
         long covered = closedBytes;
         long fromSnapshot = snapshotSeq;
         long started = System.nanoTime();
-        vertx.executeBlocking(() -> compact(fromSnapshot, upTo), false).onComplete(ar -> {
+        compaction = vertx.executeBlocking(() -> compact(fromSnapshot, upTo), false);
+        compaction.onComplete(ar -> {
             compacting = false;
             if (ar.failed()) {
                 Fatal.halt("compaction of " + dir + " failed", ar.cause());
@@ -290,11 +292,12 @@ public final class LogStore {
         return size;
     }
 
-    /** Waits for queued records to be durable, then closes the file. Later appends fail. */
+    /** Waits for queued records to be durable and a running compaction to end, then closes the file. Later appends fail. */
     public Future<Void> close() {
         Future<Void> drained = barrier();
         closed = true;
-        return drained.compose(v -> file == null ? Future.succeededFuture() : file.close());
+        Future<Long> compacted = compaction.recover(e -> Future.succeededFuture(0L));
+        return drained.compose(v -> compacted).compose(v -> file == null ? Future.succeededFuture() : file.close());
     }
 
     /* --- Figures for status and metrics --- */

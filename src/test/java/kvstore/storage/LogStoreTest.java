@@ -122,6 +122,7 @@ class LogStoreTest {
         try (Stream<Path> files = Files.list(dir)) {
             assertTrue(files.anyMatch(p -> p.getFileName().toString().endsWith(".snap")));
         }
+        store.close().await(30, java.util.concurrent.TimeUnit.SECONDS); // a later compaction may still be deleting segments
         Participant again = new Participant();
         Recovery.recover(dir, FileHeader.FOLLOWER, again);
         assertEquals(model.keyCount(), again.keyCount());

@@ -96,6 +96,12 @@ public final class Participant implements LogState {
      */
     private final LinkedHashMap<TxId, Long> recentVersions = new LinkedHashMap<>();
     static final int RECENT_VERSIONS = 10_000;
+    /**
+     * Leaders' transactions this follower held prepared when it left the ring (evicted, or a new
+     * membership): their phase 2 is answered "not this follower", not "never prepared" (at most
+     * {@link #RECENT_VERSIONS}, in memory).
+     */
+    private final java.util.LinkedHashSet<TxId> droppedOnLeaving = new java.util.LinkedHashSet<>();
     private final LinkedHashSet<String> changedByHand = new LinkedHashSet<>();
     private final RidMemory rids = new RidMemory();
     private View view;
@@ -218,7 +224,7 @@ public final class Participant implements LogState {
             LogRecord r = new LogRecord.Commit(tx, version);
             apply(r);
             s = rid == null ? Step.of(204, "", r) : Step.of(204, "", r, remember(rid));
-        } else if (evicted() && decided.get(tx) == null) {
+        } else if ((evicted() || droppedOnLeaving.contains(tx)) && decided.get(tx) == null) {
             s = Step.of(410, Errors.NOT_THIS_FOLLOWER); // evicted: it dropped what it held, and is no replica now
         } else {
             // Never a silent 204 for a tx we never prepared: that would hide a lost yes vote.
@@ -360,6 +366,8 @@ public final class Participant implements LogState {
         for (Iterator<Prepared> it = prepared.values().iterator(); it.hasNext(); ) {
             Prepared p = it.next();
             if (p.tx().isManual()) continue;
+            droppedOnLeaving.add(p.tx());
+            if (droppedOnLeaving.size() > RECENT_VERSIONS) droppedOnLeaving.remove(droppedOnLeaving.iterator().next());
             for (Write w : p.writes()) locks.remove(w.key());
             it.remove();
         }

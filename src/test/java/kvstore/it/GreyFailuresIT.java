@@ -83,8 +83,9 @@ class GreyFailuresIT {
             }
             try {
                 Thread.sleep(10_000); // the load runs: the undisturbed baseline
-                long pausedAt = System.nanoTime();
                 c.followerNode(victim).signal("STOP");
+                // Counted from once the signal was sent: a request begun before it may still be answered.
+                long pausedAt = System.nanoTime();
                 Thread.sleep(10_000);
                 long resumedAt = System.nanoTime();
                 c.followerNode(victim).signal("CONT");

@@ -217,7 +217,11 @@ class PartitionIT {
                         sawOut = true;
                         for (String k : affected) {
                             Netlab.Result r = lab.curl(f2 + "/?key=" + k, "X-KV-Secret: " + Netlab.SECRET);
-                            if (r.code() != 503) probes.add(k + " answered " + r.code() + " " + r.output() + " while " + state);
+                            if (r.code() == 503) continue;
+                            // Only an answer given while it was out of the ring both before and after counts.
+                            var after = lab.statusJson(f2);
+                            String now = after == null ? "unreachable" : after.getString("state", "?");
+                            if (now.equals(state)) probes.add(k + " answered " + r.code() + " " + r.output() + " while " + state);
                         }
                     }
                     sawUpAgain = sawOut && state.equals("up");

@@ -82,11 +82,19 @@ class GreyFailuresIT {
                 th.start();
             }
             try {
-                Thread.sleep(10_000); // the load runs: the undisturbed baseline
+                // The undisturbed baseline: enough answered requests of other keys to take a p99 from.
+                Await.until("a baseline of 500 requests of other keys", Duration.ofSeconds(120),
+                        () -> samples.stream().filter(x -> !x.victimKey()).count() >= 500);
                 c.followerNode(victim).signal("STOP");
                 // Counted from once the signal was sent: a request begun before it may still be answered.
                 long pausedAt = System.nanoTime();
-                Thread.sleep(10_000);
+                // Paused long enough that its keys were asked for many times and other keys had a
+                // p99's worth of requests (and at least 5 s: past the checks' own detection).
+                Await.until("500 requests of each kind during the pause, for 5 s or more", Duration.ofSeconds(120), () -> {
+                    long mineNow = samples.stream().filter(x -> x.victimKey() && x.startNanos() >= pausedAt).count();
+                    long othersNow = samples.stream().filter(x -> !x.victimKey() && x.startNanos() >= pausedAt).count();
+                    return mineNow >= 500 && othersNow >= 500 && System.nanoTime() - pausedAt >= 5_000_000_000L;
+                });
                 long resumedAt = System.nanoTime();
                 c.followerNode(victim).signal("CONT");
                 stop.set(true);

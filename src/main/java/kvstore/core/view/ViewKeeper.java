@@ -175,8 +175,7 @@ public final class ViewKeeper {
         if (appending || !proposals.isEmpty()) return;
         View v = latest;
         if (healAfterMillis > 0 && v.formed() && acting == latest) {
-            Set<Long> down = new HashSet<>();
-            for (ViewMember m : v.members()) if (!facts.isUp(m.member().id())) down.add(m.member().id());
+            Set<Long> down = down(v, facts);
             for (ViewMember m : v.members()) {
                 long id = m.member().id();
                 if (!down.contains(id) || facts.silentForMillis(id, now) < healAfterMillis || !facts.mayEvict(id)) continue;
@@ -194,14 +193,20 @@ public final class ViewKeeper {
         if (v.moving() && v.copyRound() == 0 && facts.settledBefore(v.number())) {
             propose(x -> Membership.startCopy(x, epoch), c -> { });
         } else if (Membership.complete(v)) {
-            Set<Long> down = new HashSet<>();
-            for (ViewMember m : v.members()) if (!facts.isUp(m.member().id())) down.add(m.member().id());
+            Set<Long> down = down(v, facts);
             propose(x -> Membership.finishMove(x, epoch, wallMillis, down), c -> {
                 if (c.view() != null) effects.add(new Note("rebalance done: every key has its replicas of view " + c.view().number()));
             });
         } else if (!v.moving() && !v.settled()) {
             propose(x -> Membership.settle(x, epoch), c -> { });
         }
+    }
+
+    /** The members of {@code v} that do not answer now. */
+    private static Set<Long> down(View v, Facts facts) {
+        Set<Long> out = new HashSet<>();
+        for (ViewMember m : v.members()) if (!facts.isUp(m.member().id())) out.add(m.member().id());
+        return out;
     }
 
     /** The leader's epoch changed before it served (it found a follower ahead of its log): views carry the new one. */

@@ -43,6 +43,15 @@ wait_http() { # wait_http URL SECONDS: until it answers 200
   echo "timed out waiting for $url" >&2; return 1
 }
 
+wait_listening() { # wait_listening URL SECONDS: until it answers anything at all
+  local url=$1 secs=$2 i
+  for ((i = 0; i < secs * 10; i++)); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" 2>/dev/null)" != 000 ] && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for $url" >&2; return 1
+}
+
 # CPU accounting, to drop runs disturbed by other processes.
 # Prints "total notprocess": all ticks, and ticks no process is charged for (idle, iowait, irq,
 # softirq, steal; loopback networking runs in softirq).

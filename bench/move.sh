@@ -81,11 +81,13 @@ start_cluster() {
     java $JVM -jar target/kvstore.jar follower $((BASE + i)) "$BASE" --data-dir "$dir/f$i" > "$dir/f$i.log" 2>&1 &
     FPID[$i]=$!; CLUSTER_PIDS+=(${FPID[$i]})
   done
-  for i in 1 2 3; do wait_http "http://127.0.0.1:$((BASE + i))/api/health" 120 || true; done
+  # listening is enough here: a follower's health answers 200 only once the leader took it in
+  for i in 1 2 3; do wait_listening "http://127.0.0.1:$((BASE + i))/api/health" 120 || true; done
   java $JVM -jar target/kvstore.jar leader "$BASE" 3 2 --data-dir "$dir/leader" "$@" > "$dir/leader.log" 2>&1 &
   LEADER=$!; CLUSTER_PIDS+=($LEADER)
   PIDS+=("${CLUSTER_PIDS[@]}")
   wait_http "$URL/api/health" 300 || { for f in "$dir"/*.log; do echo "== $f"; grep -v '^\s*at ' "$f" | tail -8; done; exit 1; }
+  for i in 1 2 3; do wait_http "http://127.0.0.1:$((BASE + i))/api/health" 120 || true; done
 }
 stop_cluster() { stop_pids "${CLUSTER_PIDS[@]}"; CLUSTER_PIDS=(); }
 trial() { # trial NAME [leader options...]: a fresh copy of the template, started

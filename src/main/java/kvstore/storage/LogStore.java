@@ -199,10 +199,14 @@ public final class LogStore {
             List<Promise<Void>> done = inflight;
             inflight = new ArrayList<>();
             writing = false;
-            busy = false;
-            for (Promise<Void> w : done) w.complete();
+            // Decide the roll before answering anyone: a waiter may append at once (the next page
+            // of a copy, a participant's next step), and that write must wait for the roll, not run
+            // beside it (the roll would swap the file under it, and the next write would take over
+            // its waiters).
             if (position >= settings.segmentBytes()) roll();
-            else writeNext();
+            else busy = false;
+            for (Promise<Void> w : done) w.complete();
+            writeNext();
         });
     }
 
@@ -274,6 +278,7 @@ public final class LogStore {
             compactions++;
             LOG.info("compacted {}: snapshot of segments up to {} is {} bytes ({} ms)", dir, upTo, snapshotBytes,
                     (System.nanoTime() - started) / 1_000_000L);
+            maybeCompact(); // segments closed while it ran (a burst of writes) are not left for the next roll
         });
     }
 

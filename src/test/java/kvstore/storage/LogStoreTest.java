@@ -130,4 +130,41 @@ class LogStoreTest {
             assertEquals(new String(model.value(k), StandardCharsets.UTF_8), new String(again.value(k), StandardCharsets.UTF_8), k);
         }
     }
+
+    /**
+     * Appends made by whoever is told a record is durable (the next step of a copy, a participant's
+     * next message) while the segment is full: the roll must not run beside the write they start,
+     * or a later write takes over the waiters of the running one (they were never answered, and
+     * the later ones were answered before their fsync).
+     */
+    @Test
+    void appendsMadeOnAcknowledgementSurviveSegmentRolls() throws Throwable {
+        LogStore store = open(new LogStore.Settings(4 << 10, true, 1L << 40), new Participant());
+        int chains = 8, steps = 150;
+        VertxTestContext ctx = new VertxTestContext();
+        Checkpoint durable = ctx.checkpoint(chains * steps);
+        int[] next = {0};
+        vertx.runOnContext(v -> {
+            for (int c = 0; c < chains; c++) {
+                int chain = c;
+                new Object() {
+                    void step(int k) {
+                        int n = ++next[0];
+                        LogRecord r = new LogRecord.Prepare(new TxId(1, n), 1, 0, null, List.of(Write.put("c" + n, "chain" + chain + "-" + k)));
+                        store.append(r).onComplete(ctx.succeeding(x -> {
+                            durable.flag();
+                            if (k + 1 < steps) step(k + 1);
+                        }));
+                    }
+                }.step(0);
+            }
+        });
+        assertTrue(ctx.awaitCompletion(30, TimeUnit.SECONDS), "every append acknowledged within 30 s: " + store.recordsWritten()
+                + " records written");
+        if (ctx.failed()) throw ctx.causeOfFailure();
+        store.close().await(30, TimeUnit.SECONDS);
+        Participant again = new Participant();
+        Recovery.recover(dir, FileHeader.FOLLOWER, again);
+        assertEquals(chains * steps, again.prepared().size());
+    }
 }

@@ -12,6 +12,7 @@
 #      the kill (re-seed) until the follower serves its own reads (its GET of a key it gained
 #      answers 200, not 503) and until the leader's /api/status "rebalancing" is null again.
 #      Targets: 32 MiB/s or more; 1M keys re-seeded in under 5 s.
+#  Every trial of (b) and (c) first runs 20 s of the mix to warm the JVMs up (not measured).
 #  (b) The copy under a foreground load: first the maximum of a 90% GET / 10% PUT mix over the
 #      loaded keys (closed loop, 64 connections, bench/Drive.java run); then, for each
 #      --fg-rates copy rate, the same mix open-loop at half that maximum for 20 s undisturbed,
@@ -99,6 +100,8 @@ trial() { # trial NAME [leader options...]: a fresh copy of the template, starte
   sleep 2
 }
 end_trial() { stop_cluster; rm -rf "$T"; }
+# warm: 20 s of the mix, closed loop, so that the JVMs' compilers are done before a latency is measured
+warm() { WARMUP=0 $DRIVE run "$URL" 20 64 0 "$N" 100 "${1:-10}" > /dev/null 2>&1 || true; }
 # join RATE: raise the capacity and start a 4th follower; sets F4PID, JOIN_MS
 join() {
   curl -s -o /dev/null -X POST "$URL/api/members/capacity?n=4"
@@ -190,6 +193,7 @@ fi
 if [[ $PARTS == *b* ]]; then
   echo; echo "(b) the copy under a foreground load (90% GET / 10% PUT over $N keys, 100-byte values)"
   trial "max"
+  warm
   cpu_mark
   WARMUP=10 $DRIVE run "$URL" 15 64 0 "$N" 100 10 > "$WORK/max.out" 2>&1 || true
   MAX=$(field rps "$WORK/max.out")
@@ -199,6 +203,7 @@ if [[ $PARTS == *b* ]]; then
   printf '  %-12s %-34s %-34s %s\n' "copy rate" "undisturbed: req/s p50 p99 (ms)" "during the move: req/s p50 p99" "kept / p99 ratio / move"
   for rate in $FG_RATES; do
     trial "fg-$rate"
+    warm
     cpu_mark
     WARMUP=10 $DRIVE run "$URL" 60 64 "$HALF" "$N" 100 10 watch > "$WORK/fg.out" 2>&1 &
     DPID=$!
@@ -224,6 +229,7 @@ if [[ $PARTS == *c* ]]; then
   echo; echo "(c) the pause of the switch: 8 clients writing only keys that move to the joining follower"
   trial "switch"
   $DRIVE keys "$URL" "$F4" 1000 "$N" "$F4" > "$WORK/moving.txt"
+  warm
   cpu_mark
   WARMUP=0 $DRIVE log "$URL" 45 8 "$WORK/moving.txt" "$WORK/switch.log" > "$WORK/switch.out" 2>&1 &
   DPID=$!
@@ -236,13 +242,15 @@ if [[ $PARTS == *c* ]]; then
   if [ -z "$over" ]; then
     echo "  the move did not finish within the run"; cat "$WORK/switch.out" | grep -v '^\s*at ' | tail -5
   else
-    awk -v s="$started" -v o="$over" -v j="$JOIN_MS" '
+    # p50 and p99 of the writes in the 10 s before the join (mawk has no asort: sort does it)
+    read -r bp50 bp99 < <(awk -v j="$JOIN_MS" '$1 < j - 1000 && $1 > j - 11000 { print $2 - $1 }' "$WORK/switch.log" | sort -n |
+      awk '{ a[NR] = $1 } END { if (NR) print a[int(NR * 0.5) + 1], a[int(NR * 0.99) + 1]; else print 0, 0 }')
+    awk -v s="$started" -v o="$over" -v j="$JOIN_MS" -v p50="$bp50" -v p99="$bp99" '
       { st=$1; en=$2; lat=en-st; ok=($3==201) }
-      st < j - 1000 && st > j - 11000 { nb++; b[nb]=lat; if (!ok) eb++ }
+      st < j - 1000 && st > j - 11000 { nb++; if (!ok) eb++ }
       st >= s && st <= o { nm++; if (lat > mm) { mm=lat; mt=st-o } if (!ok) em++ }
       en >= o - 1000 && st <= o + 1000 { nw++; if (lat > mw) { mw=lat; wt=st-o } if (!ok) ew++ }
       END {
-        n=asort(b); p99=b[int(n*0.99)]; p50=b[int(n*0.5)]
         printf "  before the move (10 s): %d writes, p50 %d ms, p99 %d ms, %d failed\n", nb, p50, p99, eb
         printf "  during the move (%.1f s, from rebalancing seen to over): %d writes, worst %d ms (started %d ms from the switch), %d failed\n", (o-s)/1000, nm, mm, mt, em
         printf "  within 1 s of the switch: %d writes, worst %d ms (started %d ms from it), %d failed (target: at most 100 ms)\n", nw, mw, wt, ew

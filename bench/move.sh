@@ -37,7 +37,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-trap 'cleanup; rm -rf "${WORK:-/nonexistent}"' EXIT
+# KEEP=DIR keeps each part's raw output (the load generator's per-second lines, the request logs) in DIR
+trap 'cleanup; [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$WORK"/*.out "$WORK"/*.log "$KEEP"/ 2>/dev/null; rm -rf "${WORK:-/nonexistent}"' EXIT
 
 KEYS=1000000 PARTS=abcd FG_RATES="0 64 32 16" HEAL="2 5"
 while [ $# -gt 0 ]; do
@@ -210,6 +211,7 @@ if [[ $PARTS == *b* ]]; then
     sleep 30 # 10 s warm-up + 20 s undisturbed
     join "$rate"
     wait $DPID || true
+    cp "$WORK/fg.out" "$WORK/fg-$rate.out"
     other=$(cpu_other)
     b=$(grep 'phase=before' "$WORK/fg.out" | tail -1); m=$(grep 'phase=moving' "$WORK/fg.out" | tail -1)
     get() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }

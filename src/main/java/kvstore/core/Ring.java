@@ -77,6 +77,42 @@ public final class Ring {
         return Collections.unmodifiableList(out);
     }
 
+    /**
+     * True when the member is among the replicas of keys with this hash: {@link #replicasOfHash}
+     * without building a list. A follower asks it of every key it holds when a move ends (which
+     * keys went away), so the answer per arc of the ring is computed once per member and kept.
+     */
+    public boolean isReplica(long memberId, long hash) {
+        if (points.length == 0) return false;
+        Arcs a = arcs;
+        if (a == null || a.memberId != memberId) arcs = a = new Arcs(memberId, arcsOf(memberId));
+        return a.replica[firstGreater(hash)];
+    }
+
+    /** For each arc (keys whose first greater point is points[i]), whether the member is one of its replicas. */
+    private record Arcs(long memberId, boolean[] replica) {}
+
+    /** The arcs of the last member asked about (nearly always the follower itself); immutable, so safe to share. */
+    private volatile Arcs arcs;
+
+    private boolean[] arcsOf(long memberId) {
+        boolean[] out = new boolean[points.length];
+        List<Member> seen = new ArrayList<>(redundancy);
+        for (int start = 0; start < points.length; start++) {
+            seen.clear();
+            for (int step = 0; step < points.length && seen.size() < redundancy; step++) {
+                Member m = owners[(start + step) % points.length];
+                if (seen.contains(m)) continue;
+                seen.add(m);
+                if (m.id() == memberId) {
+                    out[start] = true;
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
     /** Index of the first point strictly greater than h (unsigned), or 0 when we wrap. */
     private int firstGreater(long h) {
         int lo = 0, hi = points.length;

@@ -93,4 +93,16 @@ class RingTest {
         if (!after.contains(added)) assertEquals(before, after);
         else assertTrue(before.containsAll(after.stream().filter(m -> !m.equals(added)).toList()));
     }
+
+    /** isReplica is replicasOfHash(...).contains without the list: the same answer for any ring, member and hash. */
+    @Property(tries = 200)
+    void isReplicaAgreesWithReplicas(@ForAll @IntRange(min = 1, max = 6) int followers, @ForAll @IntRange(min = 1, max = 4) int redundancy,
+                                     @ForAll @IntRange(min = 1, max = 8) int vnodes, @ForAll long hash) {
+        List<Member> members = new ArrayList<>();
+        for (int i = 0; i < followers; i++) members.add(Member.of("127.0.0.1", 16201 + i));
+        Ring ring = new Ring(members, redundancy, vnodes);
+        for (Member m : members) assertEquals(ring.replicasOfHash(hash).contains(m), ring.isReplica(m.id(), hash), m + " hash " + hash);
+        for (Member m : members) assertEquals(ring.replicasOfHash(m.id()).contains(m), ring.isReplica(m.id(), m.id()), "at its own point");
+        assertEquals(false, ring.isReplica(Member.of("127.0.0.2", 1).id(), hash));
+    }
 }

@@ -355,8 +355,9 @@ public final class Participant implements LogState {
         // wrote here by hand stays until the ring changes).
         boolean ringChanged = old == null || !old.settled() || !old.base().equals(v.base()) || !old.gone().equals(v.gone());
         if (v.settled() && ringChanged) {
-            if (self != 0) store.removeIf(e -> !locks.containsKey(e.getKey()) && !placement.holds(self, e.getValue().hash()));
-            store.purgeTombstones();
+            // One pass over every key (on the event loop, while writes wait: keep it cheap).
+            store.removeIf(e -> !e.getValue().live()
+                    || self != 0 && !placement.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
         }
     }
 

@@ -88,10 +88,6 @@ final class Store {
         }
     }
 
-    void purgeTombstones() {
-        entries.values().removeIf(e -> !e.live());
-    }
-
     int liveKeys() {
         return live;
     }

@@ -95,9 +95,7 @@ public final class Placement {
 
     /** True when the member is in the key's base or target replicas: it may hold the key. */
     public boolean holds(long memberId, long hash) {
-        if (!view.gone().contains(memberId)) for (Member m : base.replicasOfHash(hash)) if (m.id() == memberId) return true;
-        for (Member m : target.replicasOfHash(hash)) if (m.id() == memberId) return true;
-        return false;
+        return base.isReplica(memberId, hash) && !view.gone().contains(memberId) || target.isReplica(memberId, hash);
     }
 
     /** True when the target ring gives the member keys with this hash that the base ring does not. */

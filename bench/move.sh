@@ -15,7 +15,7 @@
 #  Every trial of (b) and (c) first runs 20 s of the mix to warm the JVMs up (not measured).
 #  (b) The copy under a foreground load: first the maximum of a 90% GET / 10% PUT mix over the
 #      loaded keys (closed loop, 64 connections, bench/Drive.java run); then, for each
-#      --fg-rates copy rate, the same mix open-loop at half that maximum for 20 s undisturbed,
+#      --fg-rates copy rate, the same mix open-loop at half that maximum for 20 s undisturbed (after 20 s of warm-up),
 #      then a 4th follower joins and copies while the load goes on. Printed per copy rate: the
 #      undisturbed and the during-the-move throughput, p50 and p99 (latency from each request's
 #      intended start). Target: at least 80% of the throughput and a p99 within 2x.
@@ -206,9 +206,9 @@ if [[ $PARTS == *b* ]]; then
     trial "fg-$rate"
     warm
     cpu_mark
-    WARMUP=10 $DRIVE run "$URL" 60 64 "$HALF" "$N" 100 10 watch > "$WORK/fg.out" 2>&1 &
+    WARMUP=20 $DRIVE run "$URL" 70 64 "$HALF" "$N" 100 10 watch > "$WORK/fg.out" 2>&1 &
     DPID=$!
-    sleep 30 # 10 s warm-up + 20 s undisturbed
+    sleep 40 # 20 s warm-up (this client JVM and its open loop settle) + 20 s undisturbed
     join "$rate"
     wait $DPID || true
     cp "$WORK/fg.out" "$WORK/fg-$rate.out"

@@ -69,11 +69,30 @@ public final class FollowerVerticle extends VerticleBase {
                     NodeBoot.describe(rec.replay()), participant.keyCount(), participant.prepared().size(), participant.epoch(),
                     participant.view() == null ? "none yet" : participant.view().number() + " (" + participant.state() + ")");
             registrar = new Registrar(vertx, settings, log.identity(), participant::epoch, participant::state, participant::view, cluster);
-            shell = new ParticipantShell(participant, log, settings.limits(), registrar::leaderContact);
+            shell = new ParticipantShell(participant, log, settings.limits(), newer -> {
+                registrar.leaderContact(newer);
+                sweepSoon(); // a view in this message may have completed a move
+            });
             copier = new Copier(vertx, settings, Member.of(settings.advertise(), boundPort).id(), participant, shell, metrics);
             registrar.start();
+            sweepSoon();
             vertx.setPeriodic(1_000, t -> tick());
             return null;
+        });
+    }
+
+    private boolean sweepScheduled;
+
+    /**
+     * Goes on dropping the keys a completed move took away ({@link Participant#sweep}), a slice
+     * per turn of the event loop, so that no write waits for the whole pass over a big store.
+     */
+    private void sweepSoon() {
+        if (sweepScheduled || stopping || participant == null || !participant.sweeping()) return;
+        sweepScheduled = true;
+        vertx.setTimer(1, t -> {
+            sweepScheduled = false;
+            if (!stopping && participant.sweep(Participant.SWEEP_SLICE)) sweepSoon();
         });
     }
 

@@ -47,6 +47,8 @@ public final class Participant implements LogState {
     public static final long MANUAL_TIMEOUT_MILLIS = 60_000;
     /** Keys a copy request looks at before it answers, matching or not (a bound on one request's work). */
     public static final int COPY_SCAN_LIMIT = 20_000;
+    /** Keys looked at when a move ends before the view step returns; a bigger store goes on in slices ({@link #sweep}). */
+    public static final int SWEEP_SLICE = 20_000;
 
     /** A prepared transaction: its keys are locked until it is decided. */
     public record Prepared(TxId tx, long epoch, List<Write> writes, long sinceMillis, String rid, long view) {
@@ -338,6 +340,7 @@ public final class Participant implements LogState {
     }
 
     private void applyView(View v) {
+        finishSweep(); // what the last view took away goes before anything of the new one
         View old = view;
         view = v;
         placement = new Placement(v);
@@ -355,10 +358,47 @@ public final class Participant implements LogState {
         // wrote here by hand stays until the ring changes).
         boolean ringChanged = old == null || !old.settled() || !old.base().equals(v.base()) || !old.gone().equals(v.gone());
         if (v.settled() && ringChanged) {
-            // One pass over every key (on the event loop, while writes wait: keep it cheap).
-            store.removeIf(e -> !e.getValue().live()
-                    || self != 0 && !placement.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
+            sweepPlacement = placement;
+            sweepAfter = null;
+            sweep(SWEEP_SLICE);
         }
+    }
+
+    /* The keys a completed move took away, and the tombstones it kept, are dropped by one pass over
+     * the store. On a follower of a million keys that pass takes long enough to stall its writes,
+     * so past the first slice it goes on in slices between other work ({@link #sweep}, driven by
+     * the shell). Until it ends such a key may still be listed here, never read through the leader
+     * (it routes by the ring); it is gone before any newer view is applied (so a later move that
+     * gives the key back never finds an old copy) and before a snapshot is taken. */
+    private Placement sweepPlacement; // null: no sweep pending
+    private String sweepAfter;        // the last key looked at, null: from the start
+
+    /** True while keys a completed move took away may still be held. */
+    public boolean sweeping() {
+        return sweepPlacement != null;
+    }
+
+    /** Looks at up to {@code max} more keys and drops those the completed move took away; true when more remain. */
+    public boolean sweep(int max) {
+        if (sweepPlacement == null) return false;
+        var tail = sweepAfter == null ? store.entries() : store.entries().tailMap(sweepAfter, false);
+        Placement p = sweepPlacement;
+        int seen = 0;
+        for (var it = tail.entrySet().iterator(); it.hasNext(); ) {
+            if (seen++ >= max) return true;
+            var e = it.next();
+            sweepAfter = e.getKey();
+            if (!e.getValue().live() || self != 0 && !p.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey())) {
+                store.drop(it, e.getValue());
+            }
+        }
+        sweepPlacement = null;
+        sweepAfter = null;
+        return false;
+    }
+
+    private void finishSweep() {
+        sweep(Integer.MAX_VALUE);
     }
 
     /** Drops every key and every transaction prepared by a leader: what this follower held is no longer trusted. */
@@ -531,6 +571,7 @@ public final class Participant implements LogState {
     /** The whole state as records, for a snapshot. Applying them to a fresh Participant rebuilds it. */
     @Override
     public List<LogRecord> snapshotRecords() {
+        finishSweep(); // a snapshot holds only what is kept
         List<LogRecord> out = new ArrayList<>(store.size() + prepared.size() + 16);
         out.add(new LogRecord.Epoch(epoch));
         out.add(new LogRecord.HighVersion(store.highVersion()));

@@ -77,6 +77,12 @@ final class Store {
         if (old != null && old.live()) live--;
     }
 
+    /** Drops the entry an iterator over {@link #entries} is at. */
+    void drop(Iterator<Map.Entry<String, Entry>> at, Entry e) {
+        at.remove();
+        if (e.live()) live--;
+    }
+
     /** Drops every entry the predicate selects (keys that moved away, or everything). */
     void removeIf(Predicate<Map.Entry<String, Entry>> drop) {
         for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {

@@ -416,4 +416,62 @@ class ParticipantTest {
         }
         assertNull(src.copyPage(joined.copyRound() + 1, F3.id(), null, 7, 1 << 20, Set.of()), "a round it does not know");
     }
+
+    /**
+     * A follower of many keys drops what a completed move took away in slices (writes are never
+     * held up for the whole pass); until it is done the keys linger, but a newer view, a
+     * snapshot and the end of the pass all see only what it keeps.
+     */
+    @Test
+    void aBigStoreDropsWhatMovedAwayInSlices() {
+        View v = formed(F1, F2);
+        int n = 3 * Participant.SWEEP_SLICE;
+        List<LogRecord.Data> data = new ArrayList<>();
+        for (int i = 0; i < n; i++) data.add(new LogRecord.Data("k" + i, i + 1, "v".getBytes()));
+        View joined = Membership.startCopy(Membership.register(Membership.capacity(v, 3, 1).view(), F3.host(), F3.port(), "id-3", 1, 0).view(), 1).view();
+        for (long g : new Placement(joined).gainers()) joined = Membership.copied(joined, g, joined.copyRound(), 1).view();
+        View done = Membership.settle(Membership.finishMove(joined, 1, 9).view(), 1).view();
+        assertTrue(done.settled());
+        Placement after = new Placement(done);
+        long kept = data.stream().filter(d -> after.holds(F1.id(), Hash.strhash64(d.key()))).count();
+        assertTrue(kept < n && kept > 0, "the move takes some of F1's keys away: " + kept + " of " + n);
+
+        Participant f = new Participant(F1.id());
+        f.learnView(v);
+        f.applyCopy(data); // F1 holds them all under v (redundancy 2 of 2)
+        assertEquals(n, f.keyCount());
+        List<LogRecord> flog = new ArrayList<>(f.learnView(joined).records());
+        flog.addAll(f.learnView(done).records());
+        assertTrue(f.sweeping(), "more than a slice to look at: the rest goes on later");
+        assertTrue(f.keyCount() > kept, "some keys that moved away are still here");
+        List<LogRecord> snap = f.snapshotRecords(); // a snapshot finishes the pass first
+        assertFalse(f.sweeping());
+        assertEquals(kept, f.keyCount());
+        assertEquals(kept, snap.stream().filter(r -> r instanceof LogRecord.Data).count());
+
+        Participant g = new Participant(F1.id());
+        g.learnView(v);
+        g.applyCopy(data);
+        g.learnView(joined);
+        g.learnView(done);
+        int calls = 0;
+        boolean more = true;
+        while (more) {
+            more = g.sweep(Participant.SWEEP_SLICE);
+            calls++;
+        }
+        assertEquals(2, calls, "three slices of " + Participant.SWEEP_SLICE + ": the first with the view, two more");
+        assertEquals(kept, g.keyCount());
+        for (LogRecord.Data d : data) assertEquals(after.holds(F1.id(), Hash.strhash64(d.key())), value(g, d.key()) != null, d.key());
+
+        Participant h = new Participant(F1.id());
+        h.learnView(v);
+        h.applyCopy(data);
+        h.learnView(joined);
+        h.learnView(done);
+        assertTrue(h.sweeping());
+        h.learnView(Membership.capacity(done, 4, 1).view()); // a newer view: the pass ends before it applies
+        assertFalse(h.sweeping());
+        assertEquals(kept, h.keyCount());
+    }
 }

@@ -48,7 +48,7 @@ public final class Participant implements LogState {
     /** Keys a copy request looks at before it answers, matching or not (a bound on one request's work). */
     public static final int COPY_SCAN_LIMIT = 20_000;
     /** Keys looked at when a move ends before the view step returns; a bigger store goes on in slices ({@link #sweep}). */
-    public static final int SWEEP_SLICE = 20_000;
+    public static final int SWEEP_SLICE = 5_000;
 
     /** A prepared transaction: its keys are locked until it is decided. */
     public record Prepared(TxId tx, long epoch, List<Write> writes, long sinceMillis, String rid, long view) {

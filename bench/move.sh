@@ -12,7 +12,8 @@
 #      the kill (re-seed) until the follower serves its own reads (its GET of a key it gained
 #      answers 200, not 503) and until the leader's /api/status "rebalancing" is null again.
 #      Targets: 32 MiB/s or more; 1M keys re-seeded in under 5 s.
-#  Every trial of (b) and (c) first runs 20 s of the mix to warm the JVMs up (not measured).
+#  Every trial starts once the cluster is quiet (a restart replays and compacts the log first);
+#  every trial of (b) and (c) then runs 20 s of the mix to warm the JVMs up (not measured).
 #  (b) The copy under a foreground load: first the maximum of a 90% GET / 10% PUT mix over the
 #      loaded keys (closed loop, 64 connections, bench/Drive.java run); then, for each
 #      --fg-rates copy rate, the same mix open-loop at half that maximum for 20 s undisturbed (after 20 s of warm-up),
@@ -98,7 +99,17 @@ trial() { # trial NAME [leader options...]: a fresh copy of the template, starte
   rm -rf "$T"; cp -a "$WORK/template" "$T"
   rm -f "$T"/*.log
   start_cluster "$T" "$@"
-  sleep 2
+  wait_quiet
+}
+# wait_quiet: until the cluster's processes use under 20% of a core (a restart on a long log
+# replays and compacts it first, for tens of seconds with a million keys); at most 180 s
+wait_quiet() {
+  local i a b
+  for ((i = 0; i < 90; i++)); do
+    a=$(proc_ticks "${CLUSTER_PIDS[@]}"); sleep 2; b=$(proc_ticks "${CLUSTER_PIDS[@]}")
+    [ $((b - a)) -lt 40 ] && break
+  done
+  echo "  (trial cluster quiet after $((2 * i + 2)) s)"
 }
 end_trial() { stop_cluster; rm -rf "$T"; }
 # warm: 20 s of the mix, closed loop, so that the JVMs' compilers are done before a latency is measured

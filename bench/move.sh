@@ -13,7 +13,7 @@
 #      answers 200, not 503) and until the leader's /api/status "rebalancing" is null again.
 #      Targets: 32 MiB/s or more; 1M keys re-seeded in under 5 s.
 #  Every trial starts once the cluster is quiet (a restart replays and compacts the log first);
-#  every trial of (b) and (c) then runs 20 s of the mix to warm the JVMs up (not measured).
+#  every trial of (b) and (c) then runs --warm (90) s of the mix to warm the JVMs up (not measured).
 #  (b) The copy under a foreground load: first the maximum of a 90% GET / 10% PUT mix over the
 #      loaded keys (closed loop, 64 connections, bench/Drive.java run); then, for each
 #      --fg-rates copy rate, the same mix open-loop at half that maximum for 20 s undisturbed (after 20 s of warm-up),
@@ -31,7 +31,7 @@
 # The cluster is loaded once (POST /txn, 64 puts each), stopped and kept as a template; every
 # trial starts from a copy of it. Other processes' CPU use is printed for each part.
 #
-#   bench/move.sh [--keys 1000000] [--parts abcd] [--fg-rates "0 64 32 16"] [--heal "2 5"]
+#   bench/move.sh [--keys 1000000] [--parts abcd] [--fg-rates "0 64 32 16"] [--heal "2 5"] [--warm 90]
 #
 # Takes about 25 minutes with the defaults on a quiet 2-core machine (the load of 1.5M keys is
 # the longest step), far longer on a busy one. Needs curl; builds the jar if missing.
@@ -41,13 +41,14 @@ source bench/lib.sh
 # KEEP=DIR keeps each part's raw output (the load generator's per-second lines, the request logs) in DIR
 trap 'cleanup; [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$WORK"/*.out "$WORK"/*.log "$KEEP"/ 2>/dev/null; rm -rf "${WORK:-/nonexistent}"' EXIT
 
-KEYS=1000000 PARTS=abcd FG_RATES="0 64 32 16" HEAL="2 5"
+KEYS=1000000 PARTS=abcd FG_RATES="0 64 32 16" HEAL="2 5" WARM=90
 while [ $# -gt 0 ]; do
   case "$1" in
     --keys) KEYS=$2; shift ;;
     --parts) PARTS=$2; shift ;;
     --fg-rates) FG_RATES=$2; shift ;;
     --heal) HEAL=$2; shift ;;
+    --warm) WARM=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -112,8 +113,10 @@ wait_quiet() {
   echo "  (trial cluster quiet after $((2 * i + 2)) s)"
 }
 end_trial() { stop_cluster; rm -rf "$T"; }
-# warm: 20 s of the mix, closed loop, so that the JVMs' compilers are done before a latency is measured
-warm() { WARMUP=0 $DRIVE run "$URL" 20 64 0 "$N" 100 "${1:-10}" > /dev/null 2>&1 || true; }
+# warm: --warm seconds of the mix, closed loop, so that the JVMs' compilers are done before a
+# latency is measured (a restarted cluster of 1M keys on 2 cores takes about 60 s to reach its
+# speed: 371 req/s in its first 5 s, 2,600 at 30 s, 10,000 from 65 s on)
+warm() { WARMUP=0 $DRIVE run "$URL" "$WARM" 64 0 "$N" 100 10 > /dev/null 2>&1 || true; }
 # join RATE: raise the capacity and start a 4th follower; sets F4PID, JOIN_MS
 join() {
   curl -s -o /dev/null -X POST "$URL/api/members/capacity?n=4"

@@ -68,13 +68,17 @@ public final class Ring {
     /** The replicas of a key whose strhash64 is {@code hash}, primary first. */
     public List<Member> replicasOfHash(long hash) {
         if (points.length == 0) return List.of();
-        int start = firstGreater(hash);
+        return Collections.unmodifiableList(replicasFrom(firstGreater(hash)));
+    }
+
+    /** The first {@code redundancy} distinct followers met walking up the ring from point {@code start}. */
+    private List<Member> replicasFrom(int start) {
         List<Member> out = new ArrayList<>(redundancy);
         for (int step = 0; step < points.length && out.size() < redundancy; step++) {
             Member m = owners[(start + step) % points.length];
             if (!out.contains(m)) out.add(m);
         }
-        return Collections.unmodifiableList(out);
+        return out;
     }
 
     /**
@@ -97,18 +101,8 @@ public final class Ring {
 
     private boolean[] arcsOf(long memberId) {
         boolean[] out = new boolean[points.length];
-        List<Member> seen = new ArrayList<>(redundancy);
         for (int start = 0; start < points.length; start++) {
-            seen.clear();
-            for (int step = 0; step < points.length && seen.size() < redundancy; step++) {
-                Member m = owners[(start + step) % points.length];
-                if (seen.contains(m)) continue;
-                seen.add(m);
-                if (m.id() == memberId) {
-                    out[start] = true;
-                    break;
-                }
-            }
+            for (Member m : replicasFrom(start)) if (m.id() == memberId) out[start] = true;
         }
         return out;
     }

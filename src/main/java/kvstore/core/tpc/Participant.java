@@ -103,7 +103,7 @@ public final class Participant implements LogState {
      * membership): their phase 2 is answered "not this follower", not "never prepared" (at most
      * {@link #RECENT_VERSIONS}, in memory).
      */
-    private final java.util.LinkedHashSet<TxId> droppedOnLeaving = new java.util.LinkedHashSet<>();
+    private final LinkedHashSet<TxId> droppedOnLeaving = new LinkedHashSet<>();
     private final LinkedHashSet<String> changedByHand = new LinkedHashSet<>();
     private final RidMemory rids = new RidMemory();
     private View view;
@@ -381,20 +381,11 @@ public final class Participant implements LogState {
     /** Looks at up to {@code max} more keys and drops those the completed move took away; true when more remain. */
     public boolean sweep(int max) {
         if (sweepPlacement == null) return false;
-        var tail = sweepAfter == null ? store.entries() : store.entries().tailMap(sweepAfter, false);
         Placement p = sweepPlacement;
-        int seen = 0;
-        for (var it = tail.entrySet().iterator(); it.hasNext(); ) {
-            if (seen++ >= max) return true;
-            var e = it.next();
-            sweepAfter = e.getKey();
-            if (!e.getValue().live() || self != 0 && !p.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey())) {
-                store.drop(it, e.getValue());
-            }
-        }
-        sweepPlacement = null;
-        sweepAfter = null;
-        return false;
+        sweepAfter = store.removeIf(sweepAfter, max, e -> !e.getValue().live()
+                || self != 0 && !p.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
+        if (sweepAfter == null) sweepPlacement = null;
+        return sweepPlacement != null;
     }
 
     private void finishSweep() {
@@ -403,7 +394,7 @@ public final class Participant implements LogState {
 
     /** Drops every key and every transaction prepared by a leader: what this follower held is no longer trusted. */
     private void wipe() {
-        store.removeIf(e -> true);
+        store.clear();
         for (Iterator<Prepared> it = prepared.values().iterator(); it.hasNext(); ) {
             Prepared p = it.next();
             if (p.tx().isManual()) continue;

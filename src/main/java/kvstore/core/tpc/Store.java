@@ -77,21 +77,29 @@ final class Store {
         if (old != null && old.live()) live--;
     }
 
-    /** Drops the entry an iterator over {@link #entries} is at. */
-    void drop(Iterator<Map.Entry<String, Entry>> at, Entry e) {
-        at.remove();
-        if (e.live()) live--;
-    }
-
-    /** Drops every entry the predicate selects (keys that moved away, or everything). */
-    void removeIf(Predicate<Map.Entry<String, Entry>> drop) {
-        for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+    /**
+     * Looks at up to {@code max} (at least 1) entries after {@code after} (null: from the first)
+     * and drops those the predicate selects. Returns the last key looked at, or null once it
+     * reached the end.
+     */
+    String removeIf(String after, int max, Predicate<Map.Entry<String, Entry>> drop) {
+        var tail = after == null ? entries : entries.tailMap(after, false);
+        int seen = 0;
+        for (Iterator<Map.Entry<String, Entry>> it = tail.entrySet().iterator(); it.hasNext(); ) {
+            if (seen++ == max) return after;
             Map.Entry<String, Entry> e = it.next();
+            after = e.getKey();
             if (drop.test(e)) {
                 if (e.getValue().live()) live--;
                 it.remove();
             }
         }
+        return null;
+    }
+
+    void clear() {
+        entries.clear();
+        live = 0;
     }
 
     int liveKeys() {

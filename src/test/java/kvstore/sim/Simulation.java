@@ -159,6 +159,9 @@ final class Simulation {
             up = false;
             generation++;
             disk.pending.clear();
+            // What it knows now is what its disk holds: a commit it applied but had not made
+            // durable is gone (the wipe guard below must see that, not the memory of a dead process).
+            p = recovered();
             downSince = now;
             copying = false;
             copyChain++;
@@ -167,11 +170,17 @@ final class Simulation {
 
         void restart() {
             debug("follower " + member.host() + " restarts");
-            p = new Participant(member.id());
-            for (LogRecord r : disk.durable) p.apply(r);
+            p = recovered();
             up = true;
             registering = true;
             lastState = p.state();
+        }
+
+        /** The state its durable records rebuild, as recovery after a crash would. */
+        private Participant recovered() {
+            Participant r = new Participant(member.id());
+            for (LogRecord rec : disk.durable) r.apply(rec);
+            return r;
         }
 
         /** Its disk is replaced by an empty one: another identity at the same address. */

@@ -129,7 +129,8 @@ public final class LeaderVerticle extends VerticleBase {
     void becomeActive(View start, boolean restate, boolean majorityAcks) {
         active = true;
         ViewKeeper keeper = new ViewKeeper(epoch, start, restate, settings.healAfterMillis(), majorityAcks);
-        members = new Members(keeper, log, client, this::act);
+        members = new Members(keeper, log, client, this::act,
+                v -> { if (runner.coordinator() != null) runner.event(k -> k.viewProposed(v)); });
     }
 
     /** The coordinator's placement follows the keeper's acting view; the monitor watches its members. */
@@ -152,6 +153,8 @@ public final class LeaderVerticle extends VerticleBase {
         long ridsElsewhere = clustered ? LeaderClock.now() + RidMemory.KEEP_MILLIS : 0;
         List<LogRecord.Decision> undecided = clustered ? List.of() : recovered.undecided();
         runner.attach(new Coordinator(cs, epoch, v, undecided, high, recovered.rids(), ridsElsewhere, LeaderClock.now()));
+        View next = members.latest();
+        if (next != v) runner.event(c -> c.viewProposed(next));
         for (Member m : monitor.upMembers()) runner.event(c -> c.followerHealth(m.id(), true, LeaderClock.now()));
         while (!beforeCoordinator.isEmpty()) beforeCoordinator.poll().run();
     }

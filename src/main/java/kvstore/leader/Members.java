@@ -34,13 +34,19 @@ final class Members implements FollowerChannel.Views {
     private final LogStore log;
     private final FollowerClient client;
     private final Consumer<View> act;
+    private final Consumer<View> proposed;
     private long rebalanceSince;
 
-    Members(ViewKeeper keeper, LogStore log, FollowerClient client, Consumer<View> act) {
+    /**
+     * @param act      the coordinator follows this view from now on
+     * @param proposed a newer view is about to be made durable (told before any follower can log it)
+     */
+    Members(ViewKeeper keeper, LogStore log, FollowerClient client, Consumer<View> act, Consumer<View> proposed) {
         this.keeper = keeper;
         this.log = log;
         this.client = client;
         this.act = act;
+        this.proposed = proposed;
         run();
     }
 
@@ -49,6 +55,7 @@ final class Members implements FollowerChannel.Views {
         for (ViewKeeper.Effect e : keeper.drain()) {
             if (e instanceof ViewKeeper.AppendView a) {
                 View before = keeper.durable();
+                proposed.accept(a.view());
                 log.append(new LogRecord.ViewRecord(a.view())).onSuccess(v -> {
                     keeper.durable(a.view());
                     // Address each member by the identity this view names (a wiped follower back

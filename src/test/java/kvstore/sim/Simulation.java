@@ -241,6 +241,8 @@ final class Simulation {
             if (keeper == null) return;
             for (ViewKeeper.Effect e : keeper.drain()) {
                 if (e instanceof ViewKeeper.AppendView a) {
+                    if (DEBUG) debug("leader " + id + " appends " + describe(a.view()));
+                    if (coordinator() != null) runner.event(c -> c.viewProposed(a.view()));
                     disk.pending.add(new LogRecord.ViewRecord(a.view()));
                     ViewKeeper k = keeper;
                     flush(disk, () -> generation, () -> {
@@ -254,6 +256,8 @@ final class Simulation {
                     if (c == null) {
                         runner.attach(new Coordinator(faults.settings(clusterRules), epoch, a.view(), undecided, high, replay().rids(),
                                 ridsUntil, now));
+                        View next = keeper.latest();
+                        if (next != a.view()) runner.event(k -> k.viewProposed(next));
                         health();
                     } else {
                         runner.event(k -> k.useView(a.view(), now));

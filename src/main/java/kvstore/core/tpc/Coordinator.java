@@ -93,6 +93,8 @@ public final class Coordinator implements Lanes.Ready {
     private final long epoch;
     private long nextSeq = 1;
     private Placement placement;
+    /** A newer view being made durable, not yet acted on (null: none): a standby may adopt it. */
+    private Placement proposed;
     private final Map<Long, Member> known = new HashMap<>();
     private final Map<Long, Boolean> up = new HashMap<>();
     private final Lanes lanes = new Lanes(this);
@@ -430,6 +432,7 @@ public final class Coordinator implements Lanes.Ready {
         this.now = now;
         Placement old = placement;
         placement = new Placement(view);
+        if (proposed != null && !proposed.view().newerThan(view)) proposed = null;
         for (Member m : view.base()) known.put(m.id(), m);
         for (ViewMember m : view.members()) known.put(m.member().id(), m.member());
         if (old == null) return;
@@ -583,6 +586,18 @@ public final class Coordinator implements Lanes.Ready {
     /* --- Views for status, metrics and the membership --- */
 
     public Placement placement() { return placement; }
+
+    /**
+     * A newer view is being made durable (before any follower can log it). Until it is acted on,
+     * a commit's acknowledgement answers the client only from a member that is a current replica
+     * in it too: a standby taking over may adopt that view, and asks only its replicas.
+     */
+    public void viewProposed(View view) {
+        if (view.newerThan(placement.view())) proposed = new Placement(view);
+    }
+
+    /** The view proposed and not yet acted on, if any. */
+    Placement proposed() { return proposed; }
 
     public long epoch() { return epoch; }
 

@@ -180,8 +180,8 @@ final class Writes {
             case ACK -> {
                 settle(tx, s);
                 // The first acknowledgement answers the client (cluster mode) only from a current
-                // replica of the keys now: a standby that takes over asks those, and a member that
-                // no longer holds the keys drops the value it applied.
+                // replica of the keys, now and in a view on its way: a standby that takes over asks
+                // those, and a member that no longer holds the keys drops the value it applied.
                 if (tx.committed() && tx.job != null && tx.job.phase == Job.Phase.DECIDED && holdsNow(s)) c.committed(tx.job, now);
             }
             case RETRY, STALE -> {
@@ -209,8 +209,13 @@ final class Writes {
     }
 
     private boolean holdsNow(Transaction.Slot s) {
+        Placement next = c.proposed();
+        return holdsIn(c.placement(), s) && (next == null || holdsIn(next, s));
+    }
+
+    private static boolean holdsIn(Placement p, Transaction.Slot s) {
         for (Write w : s.writes) {
-            for (Placement.Replica r : c.placement().writeSet(w.key())) if (r.current() && r.member().id() == s.member.id()) return true;
+            for (Placement.Replica r : p.writeSet(w.key())) if (r.current() && r.member().id() == s.member.id()) return true;
         }
         return false;
     }

@@ -25,7 +25,7 @@ import java.util.function.Function;
  * {@code healAfterMillis} (unless some key would be left with no current replica that is up),
  * starts the copy once every write begun under an older view has settled, completes the move
  * when every gainer holds its keys, and settles it once the completion is where a new leader
- * would find it. Pure: time and the leader's knowledge of its followers come in as parameters.
+ * would find it and every write begun under an older view has settled. Pure: time and the leader's knowledge of its followers come in as parameters.
  */
 public final class ViewKeeper {
 
@@ -197,7 +197,9 @@ public final class ViewKeeper {
             propose(x -> Membership.finishMove(x, epoch, wallMillis, down), c -> {
                 if (c.view() != null) effects.add(new Note("rebalance done: every key has its replicas of view " + c.view().number()));
             });
-        } else if (!v.moving() && !v.settled()) {
+        } else if (!v.moving() && !v.settled() && facts.settledBefore(v.number())) {
+            // Settling lets members drop what they lost; a write planned under an older view may
+            // still be on its way to one of them, and must find the key where it was planned.
             propose(x -> Membership.settle(x, epoch), c -> { });
         }
     }

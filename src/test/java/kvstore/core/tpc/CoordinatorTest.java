@@ -281,6 +281,26 @@ class CoordinatorTest {
     }
 
     @Test
+    void clusterModeDoesNotAnswerFromAReplicaAViewOnItsWayDrops() {
+        // Found by the simulation (seed 34049720869664): the leader proposed evicting R2 while a
+        // commit was on its way there; R2's acknowledgement answered the client, a standby then
+        // adopted the eviction, found the commit only prepared on R1, and aborted it.
+        c = coordinator(Coordinator.Settings.cluster(), List.of());
+        TxId tx = put(1, K, "v");
+        c.voted(tx, R1.id(), yes(0), now);
+        c.voted(tx, R2.id(), yes(0), now);
+        durable(drain());
+        drain();
+        View evicted = Membership.evict(view(), R2.host(), R2.port(), true, Set.of(R2.id()), 7, now).view();
+        assertNotNull(evicted);
+        c.viewProposed(evicted);
+        c.phase2Done(tx, R2.id(), Phase2Result.ACK, now);
+        assertEquals(List.of(), only(drain(), Effect.Reply.class), "R2 is no replica in the view on its way");
+        c.phase2Done(tx, R1.id(), Phase2Result.ACK, now);
+        assertEquals(201, only(drain(), Effect.Reply.class).get(0).answer().status(), "R1 is one in both");
+    }
+
+    @Test
     void stepDownAnswers503ForUndecidedAndNothingForDecided() {
         c = coordinator(Coordinator.Settings.cluster(), List.of());
         TxId decided = put(1, K, "v");

@@ -144,7 +144,7 @@ final class Copier {
             if (settings.secret() != null) req.putHeader(Guard.SECRET_HEADER, settings.secret());
             return req.rxSend().map(resp -> {
                 if (resp.statusCode() != 200) throw new IllegalStateException("copy from " + src.address() + " answered " + resp.statusCode());
-                Participant.CopyPage page = CopyWire.decode(resp.bodyAsString());
+                Participant.CopyPage page = CopyWire.decode(resp.body() == null ? new byte[0] : resp.body().getBytes());
                 if (page == null) throw new IllegalStateException("malformed copy page from " + src.address());
                 cursor.put(src.id(), page.next());
                 return page;

@@ -1,6 +1,7 @@
 package kvstore.follower;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -13,6 +14,7 @@ import kvstore.core.Op;
 import kvstore.core.Params;
 import kvstore.core.TxId;
 import kvstore.core.tpc.Batch;
+import kvstore.core.tpc.CopyWire;
 import kvstore.core.tpc.Participant;
 import kvstore.http.Guard;
 import kvstore.http.Replies;
@@ -240,7 +242,7 @@ final class FollowerHttp {
             Replies.text(req, 409, "error: copy round " + round + " unknown here");
             return;
         }
-        Replies.text(req, 200, kvstore.core.tpc.CopyWire.encode(page));
+        req.response().putHeader(HttpHeaders.CONTENT_TYPE, CopyWire.CONTENT_TYPE).end(Buffer.buffer(CopyWire.encode(page)));
     }
 
     /** Largest batch body we read; the leader sends at most about 512 KB. */

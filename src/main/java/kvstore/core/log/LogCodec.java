@@ -188,7 +188,7 @@ public final class LogCodec {
     }
 
     public static byte[] encode(LogRecord r) {
-        Bytes b = new Bytes(64);
+        Bytes b = new Bytes(sizeHint(r));
         encode(r, b);
         return b.toArray();
     }
@@ -300,6 +300,14 @@ public final class LogCodec {
         };
         if (b.hasRemaining()) throw new IllegalArgumentException(b.remaining() + " stray bytes");
         return r;
+    }
+
+    /** About the encoded size (a COPY record holds a whole page: growing a buffer to 1 MiB copies it ~14 times). */
+    private static int sizeHint(LogRecord r) {
+        if (!(r instanceof LogRecord.Copy c)) return 64;
+        long n = 64;
+        for (LogRecord.Data d : c.entries()) n += 18 + d.key().length() + (d.value() == null ? 0 : d.value().length);
+        return (int) Math.min(n, MAX_RECORD_BYTES + 64L);
     }
 
     private static void data(Bytes out, LogRecord.Data d) {

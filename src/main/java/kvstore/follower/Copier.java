@@ -5,6 +5,7 @@ import io.reactivex.rxjava3.core.Flowable;
 import io.reactivex.rxjava3.core.Scheduler;
 import io.reactivex.rxjava3.core.Single;
 import io.reactivex.rxjava3.disposables.Disposable;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -36,8 +37,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * next check, marks it current.
  *
  * <p>The pipeline is RxJava 3 through Vert.x's bindings, on the follower's event loop: for each
- * source, {@code fetch page -> retry with backoff -> apply (log + fsync) -> pace -> next page}
- * until the source says {@code end}. The stages read as one expression, and cancelling a round
+ * source, {@code fetch page -> retry with backoff -> apply (log + fsync) -> pace}, until the
+ * source says {@code end}; the next page is fetched while one is applied, and applied while that
+ * one is fsynced. The stages read as one expression, and cancelling a round
  * (a newer view) is one {@code dispose()}. A source that keeps failing is skipped when the
  * others hold every key it would send: the round starts over with it in the skip set, so each
  * key is copied from the next current replica instead. If it alone holds some of them, the
@@ -47,6 +49,7 @@ final class Copier {
     private static final Logger LOG = LoggerFactory.getLogger(Copier.class);
     static final int PAGE_KEYS = 4_096;
     static final int PAGE_BYTES = 1 << 20;
+    static final int PAGES_AHEAD = 2;
     private static final int ATTEMPTS = 4;
 
     private final Vertx vertx;
@@ -85,7 +88,7 @@ final class Copier {
         long want = participant.roundToCopy();
         if (want == round && (running != null || want == 0)) return;
         if (running != null) running.dispose();
-        running = null;
+        running(null);
         round = want;
         skip.clear();
         if (want == 0) return;
@@ -104,20 +107,23 @@ final class Copier {
         LOG.info("follower {}: copying the keys it gains in round {} from {} source(s){}", settings.address(), r, sources.size(),
                 skip.isEmpty() ? "" : " (skipping " + skip.size() + " that did not answer)");
         AtomicReference<Member> failed = new AtomicReference<>();
-        running = Flowable.fromIterable(sources)
+        running(Flowable.fromIterable(sources)
                 .concatMapCompletable(src -> source(r, src).doOnError(e -> failed.set(src)))
                 .andThen(Completable.defer(() -> finish(r)))
-                .subscribe(() -> { }, e -> sourceFailed(r, failed.get(), e));
+                .subscribe(() -> { }, e -> sourceFailed(r, failed.get(), e)));
     }
 
-    /** Every page of one source, applied in order, paced; done after the page that says {@code end}. */
+    /**
+     * Every page of one source, applied in order, paced; done after the page that says {@code end}.
+     * The next page is fetched while this one is applied and fsynced (the source's work and the
+     * gainer's overlap), at most {@link #PAGES_AHEAD} pages ahead.
+     */
     private Completable source(long r, Member src) {
         cursor.remove(src.id());
         return fetch(r, src)
                 .retryWhen(backoff())
-                .flatMap(page -> apply(page).andThen(pace()).toSingleDefault(page))
                 .repeatUntil(() -> cursor.containsKey(src.id()) && cursor.get(src.id()) == null)
-                .ignoreElements();
+                .concatMapCompletable(page -> apply(page).andThen(pace()), PAGES_AHEAD);
     }
 
     /** One page from a source, after the cursor; each subscription (a retry, the next page) reads the cursor anew. */
@@ -152,6 +158,12 @@ final class Copier {
         });
     }
 
+    /** The round's pipeline (null: none runs); the log is not compacted while one does. */
+    private void running(Disposable d) {
+        running = d;
+        shell.holdCompaction(d != null);
+    }
+
     /** Where each source's next page starts (a null value: that source is done). */
     private final java.util.Map<Long, String> cursor = new java.util.HashMap<>();
 
@@ -163,28 +175,35 @@ final class Copier {
         }).flatMap(n -> Flowable.timer(Math.min(2_000, 100L << n), TimeUnit.MILLISECONDS, scheduler));
     }
 
-    /** Applies a page (only what is newer) and waits for its fsync. */
+    /**
+     * Applies a page (only what is newer) once the page before it is durable, and returns while
+     * its own fsync runs: the next page is applied meanwhile (one log, in order, so COPIED, fsynced
+     * last, is never durable without every page before it).
+     */
     private Completable apply(Participant.CopyPage page) {
         if (page.entries().isEmpty()) return Completable.complete();
-        return Completable.defer(() -> {
+        return Completable.create(em -> lastPersist.onComplete(before -> {
+            if (em.isDisposed()) return; // the round was cancelled (a newer view): nothing more of it
+            if (before.failed()) {
+                em.onError(before.cause());
+                return;
+            }
             long b = 0;
             for (var d : page.entries()) b += d.key().length() + (d.value() == null ? 0 : d.value().length);
             long pageBytes = b;
-            var step = participant.applyCopy(page.entries());
-            return Completable.create(em -> shell.persist(step).onComplete(ar -> {
-                if (ar.failed()) {
-                    em.onError(ar.cause());
-                    return;
-                }
+            lastPersist = shell.persist(participant.applyCopy(page.entries())).onSuccess(v -> {
                 keys += page.entries().size();
                 roundKeys += page.entries().size();
                 bytes += pageBytes;
                 roundBytes += pageBytes;
                 metrics.copied(page.entries().size(), pageBytes);
-                em.onComplete();
-            }));
-        });
+            });
+            em.onComplete();
+        }));
     }
+
+    /** The fsync of the page applied last. */
+    private Future<Void> lastPersist = Future.succeededFuture();
 
     /** Waits as long as it takes to keep the round under the configured rate (foreground traffic keeps its latency). */
     private Completable pace() {
@@ -200,12 +219,12 @@ final class Copier {
                 em.onComplete();
                 return;
             }
-            shell.persist(participant.copied(r)).onComplete(ar -> {
+            lastPersist.compose(v -> shell.persist(participant.copied(r))).onComplete(ar -> {
                 if (ar.succeeded()) {
                     long ms = Math.max(1, System.currentTimeMillis() - startedMillis);
                     LOG.info("follower {}: copy round {} done: {} keys, {} bytes in {} ms ({} MiB/s)", settings.address(), r, roundKeys,
                             roundBytes, ms, String.format("%.1f", roundBytes / 1048576.0 / (ms / 1000.0)));
-                    running = null;
+                    running(null);
                     em.onComplete();
                 } else em.onError(ar.cause());
             });
@@ -213,7 +232,7 @@ final class Copier {
     }
 
     private void sourceFailed(long r, Member src, Throwable e) {
-        running = null;
+        running(null);
         if (stopped || r != round) return;
         cursor.clear();
         problem = "copy source " + (src == null ? "?" : src.address()) + " failed: " + e.getMessage();
@@ -245,6 +264,7 @@ final class Copier {
     void stop() {
         stopped = true;
         if (running != null) running.dispose();
+        running(null);
         client.close();
     }
 }

@@ -56,6 +56,11 @@ final class ParticipantShell {
     }
 
     /** Appends a step's records; completes when it may be answered (after every earlier record, too). */
+    /** While true, the log is not compacted (a copy is running: see {@link LogStore#holdCompaction}). */
+    void holdCompaction(boolean hold) {
+        log.holdCompaction(hold);
+    }
+
     Future<Void> persist(Participant.Step step) {
         for (LogRecord r : step.records()) log.appendLazy(r);
         return log.barrier();

@@ -445,6 +445,7 @@ public final class Participant implements LogState {
         if (view == null || view.copyRound() != round || round == 0) return null;
         if (holdsOlderThan(round, gainer, skip)) return null;
         var tail = after == null ? store.entries() : store.entries().tailMap(after, false);
+        Placement.HashFilter sends = copyFilter(gainer, skip);
         List<LogRecord.Data> out = new ArrayList<>(Math.min(limit, 1024));
         int scanned = 0;
         long bytes = 0;
@@ -453,13 +454,26 @@ public final class Participant implements LogState {
             if (out.size() >= limit || bytes >= maxBytes || scanned >= COPY_SCAN_LIMIT) return new CopyPage(out, last);
             scanned++;
             last = e.getKey();
-            if (placement.copySourceFor(self, gainer, e.getValue().hash(), skip)) {
+            if (sends.test(e.getValue().hash())) {
                 byte[] v = e.getValue().value();
                 out.add(new LogRecord.Data(e.getKey(), e.getValue().version(), v));
                 bytes += e.getKey().length() + (v == null ? 0 : v.length) + 16;
             }
         }
         return new CopyPage(out, null);
+    }
+
+    /** The last copy filter made, for the pages that follow with the same placement, gainer and skip set. */
+    private record CopyFilterFor(Placement placement, long gainer, Set<Long> skip, Placement.HashFilter filter) {}
+    private CopyFilterFor copyFilter;
+
+    private Placement.HashFilter copyFilter(long gainer, Set<Long> skip) {
+        CopyFilterFor f = copyFilter;
+        if (f == null || f.placement != placement || f.gainer != gainer || !f.skip.equals(skip)) {
+            f = new CopyFilterFor(placement, gainer, Set.copyOf(skip), placement.copyFilter(self, gainer, skip));
+            copyFilter = f;
+        }
+        return f.filter;
     }
 
     /* --- State changes, live and in recovery --- */

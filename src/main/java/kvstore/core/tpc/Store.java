@@ -58,18 +58,18 @@ final class Store {
      */
     void apply(String key, byte[] value, long version, boolean keepTombstone) {
         highVersion = Math.max(highVersion, version);
-        Entry old = entries.get(key);
-        if (old != null && old.version > version) return;
-        if (value == null && !keepTombstone) {
-            if (old != null) {
-                entries.remove(key);
-                if (old.live()) live--;
+        // One walk down the tree (a copy applies a million keys; get then put walked it twice).
+        entries.compute(key, (k, old) -> {
+            if (old != null && old.version > version) return old;
+            boolean was = old != null && old.live();
+            if (value == null && !keepTombstone) {
+                if (was) live--;
+                return null;
             }
-            return;
-        }
-        entries.put(key, new Entry(value, version, old != null ? old.hash : Hash.strhash64(key)));
-        if ((old == null || !old.live()) && value != null) live++;
-        if (old != null && old.live() && value == null) live--;
+            if (!was && value != null) live++;
+            if (was && value == null) live--;
+            return new Entry(value, version, old != null ? old.hash : Hash.strhash64(k));
+        });
     }
 
     void remove(String key) {

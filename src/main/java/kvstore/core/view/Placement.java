@@ -204,6 +204,46 @@ public final class Placement {
     }
 
     /**
+     * {@link #copySourceFor} for every hash at once, as a table of arcs: a source tests each key
+     * it scans with a binary search over the rings' points instead of walking the rings each time.
+     */
+    public HashFilter copyFilter(long source, long gainer, Collection<Long> skip) {
+        List<Long> pts = representatives();
+        long[] starts = new long[pts.size()];
+        boolean[] in = new boolean[pts.size()];
+        for (int i = 0; i < starts.length; i++) {
+            starts[i] = pts.get(i);
+            in[i] = copySourceFor(source, gainer, starts[i], skip);
+        }
+        return new HashFilter(starts, in);
+    }
+
+    /**
+     * A yes or no for each arc of the hash ring: arc i holds the hashes from {@code starts[i]} up
+     * to the next start (unsigned; the last wraps round to the first). Every ring's replica sets
+     * are alike within an arc when the starts are all of their points (see {@link #representatives}).
+     */
+    public static final class HashFilter {
+        private final long[] starts;
+        private final boolean[] in;
+
+        HashFilter(long[] starts, boolean[] in) {
+            this.starts = starts;
+            this.in = in;
+        }
+
+        public boolean test(long hash) {
+            if (starts.length == 0) return false;
+            int lo = 0, hi = starts.length; // the first start above hash
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (Long.compareUnsigned(starts[mid], hash) > 0) hi = mid; else lo = mid + 1;
+            }
+            return in[lo == 0 ? starts.length - 1 : lo - 1];
+        }
+    }
+
+    /**
      * The share of the hash space (0 to 1) whose keys the member gains: with keys hashed
      * uniformly, about that share of all keys moves to it (the progress estimate of a move).
      */

@@ -336,6 +336,9 @@ public final class LogStore {
 
     public long compactions() { return compactions; }
 
+    /** A compaction has started and not yet ended. */
+    boolean compacting() { return compacting; }
+
     /** Records waiting for the running write and fsync to finish (a gauge of how busy the disk is). */
     public int queued() { return queue.size(); }
 }

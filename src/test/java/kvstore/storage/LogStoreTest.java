@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -129,6 +130,31 @@ class LogStoreTest {
         for (String k : model.keys(null, null, 1000).keys()) {
             assertEquals(new String(model.value(k), StandardCharsets.UTF_8), new String(again.value(k), StandardCharsets.UTF_8), k);
         }
+    }
+
+    /** A copy holds compaction back: none starts however much is logged, and one covers it all once released. */
+    @Test
+    void compactionWaitsWhileHeldAndRunsOnceReleased() throws Throwable {
+        LogStore store = open(new LogStore.Settings(64 << 10, true, 128 << 10), new Participant());
+        vertx.runOnContext(v -> store.holdCompaction(true));
+        int n = 0;
+        for (int round = 0; round < 20; round++) {
+            List<LogRecord> recs = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                n++;
+                recs.add(prepare(n, "value-" + n + "-" + "x".repeat(40)));
+                recs.add(new LogRecord.Commit(new TxId(1, n), n));
+            }
+            appendAll(store, recs);
+        }
+        long written = store.bytesWritten();
+        assertTrue(written > 4 * (128 << 10), "enough logged for a compaction: " + written);
+        assertEquals(0, store.compactions(), "held: none ran");
+        assertFalse(store.compacting(), "held: none started");
+        vertx.runOnContext(v -> store.holdCompaction(false));
+        Await.until("a compaction once released", Duration.ofSeconds(30), () -> store.compactions() > 0);
+        Await.until("log bounded", Duration.ofSeconds(30), () -> store.logBytes() < written / 4);
+        store.close().await(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /**

@@ -50,6 +50,8 @@ final class Copier {
     static final int PAGE_KEYS = 4_096;
     static final int PAGE_BYTES = 1 << 20;
     static final int PAGES_AHEAD = 2;
+    /** A source's answer says how many leader messages it answered in about the last second. */
+    static final String FOREGROUND_HEADER = "X-KV-Foreground";
     private static final int ATTEMPTS = 4;
 
     private final Vertx vertx;
@@ -103,6 +105,8 @@ final class Copier {
         roundKeys = 0;
         roundBytes = 0;
         startedMillis = System.currentTimeMillis();
+        pace = new CopyPace(bytesPerSecond, startedMillis);
+        sourceForeground = 0;
         problem = null;
         LOG.info("follower {}: copying the keys it gains in round {} from {} source(s){}", settings.address(), r, sources.size(),
                 skip.isEmpty() ? "" : " (skipping " + skip.size() + " that did not answer)");
@@ -123,7 +127,7 @@ final class Copier {
         return fetch(r, src)
                 .retryWhen(backoff())
                 .repeatUntil(() -> cursor.containsKey(src.id()) && cursor.get(src.id()) == null)
-                .concatMapCompletable(page -> apply(page).andThen(pace()), PAGES_AHEAD);
+                .concatMapCompletable(page -> apply(page).andThen(pace(page)), PAGES_AHEAD);
     }
 
     /** One page from a source, after the cursor; each subscription (a retry, the next page) reads the cursor anew. */
@@ -150,6 +154,7 @@ final class Copier {
             if (settings.secret() != null) req.putHeader(Guard.SECRET_HEADER, settings.secret());
             return req.rxSend().map(resp -> {
                 if (resp.statusCode() != 200) throw new IllegalStateException("copy from " + src.address() + " answered " + resp.statusCode());
+                sourceForeground = foreground(resp.getHeader(FOREGROUND_HEADER));
                 Participant.CopyPage page = CopyWire.decode(resp.body() == null ? new byte[0] : resp.body().getBytes());
                 if (page == null) throw new IllegalStateException("malformed copy page from " + src.address());
                 cursor.put(src.id(), page.next());
@@ -188,9 +193,7 @@ final class Copier {
                 em.onError(before.cause());
                 return;
             }
-            long b = 0;
-            for (var d : page.entries()) b += d.key().length() + (d.value() == null ? 0 : d.value().length);
-            long pageBytes = b;
+            long pageBytes = bytesOf(page);
             lastPersist = shell.persist(participant.applyCopy(page.entries())).onSuccess(v -> {
                 keys += page.entries().size();
                 roundKeys += page.entries().size();
@@ -202,15 +205,31 @@ final class Copier {
         }));
     }
 
+    private static long foreground(String header) {
+        try {
+            return header == null ? 0 : Long.parseLong(header);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
     /** The fsync of the page applied last. */
     private Future<Void> lastPersist = Future.succeededFuture();
 
-    /** Waits as long as it takes to keep the round under the configured rate (foreground traffic keeps its latency). */
-    private Completable pace() {
-        if (bytesPerSecond <= 0) return Completable.complete();
-        long elapsed = System.currentTimeMillis() - startedMillis;
-        long due = roundBytes * 1000 / bytesPerSecond;
-        return due > elapsed ? Completable.timer(due - elapsed, TimeUnit.MILLISECONDS, scheduler) : Completable.complete();
+    /** Waits as long as the pace says: {@code --copy-rate}, and slower while the source serves clients. */
+    private Completable pace(Participant.CopyPage page) {
+        long wait = pace.after(bytesOf(page), sourceForeground, System.currentTimeMillis());
+        return wait > 0 ? Completable.timer(wait, TimeUnit.MILLISECONDS, scheduler) : Completable.complete();
+    }
+
+    private CopyPace pace;
+    /** What the last source asked reported: the leader's messages it answered in about the last second. */
+    private long sourceForeground;
+
+    private static long bytesOf(Participant.CopyPage page) {
+        long b = 0;
+        for (var d : page.entries()) b += d.key().length() + (d.value() == null ? 0 : d.value().length);
+        return b;
     }
 
     private Completable finish(long r) {

@@ -242,7 +242,9 @@ final class FollowerHttp {
             Replies.text(req, 409, "error: copy round " + round + " unknown here");
             return;
         }
-        req.response().putHeader(HttpHeaders.CONTENT_TYPE, CopyWire.CONTENT_TYPE).end(Buffer.buffer(CopyWire.encode(page)));
+        req.response().putHeader(HttpHeaders.CONTENT_TYPE, CopyWire.CONTENT_TYPE)
+                .putHeader(Copier.FOREGROUND_HEADER, Long.toString(follower.foreground().perSecond(System.nanoTime())))
+                .end(Buffer.buffer(CopyWire.encode(page)));
     }
 
     /** Largest batch body we read; the leader sends at most about 512 KB. */
@@ -307,6 +309,7 @@ final class FollowerHttp {
         long nanos = System.nanoTime() - startedNanos;
         List<Batch.Answer> as = Batch.decodeAnswers(answers);
         if (as == null) return;
+        int foreground = 0;
         for (int i = 0; i < items.size() && i < as.size(); i++) {
             Batch.Item item = items.get(i);
             kvstore.metrics.RequestType type = item instanceof Batch.Prepare ? kvstore.metrics.RequestType.PREPARE
@@ -314,7 +317,9 @@ final class FollowerHttp {
                     : item instanceof Batch.Abort ? kvstore.metrics.RequestType.ABORT
                     : item instanceof Batch.Read ? kvstore.metrics.RequestType.READ : null;
             if (type != null) follower.metrics().answered(type, as.get(i).status(), nanos);
+            if (type != null) foreground++;
         }
+        follower.foreground().add(foreground, System.nanoTime());
     }
 
     private void keys(HttpServerRequest req, HttpMethod method) {

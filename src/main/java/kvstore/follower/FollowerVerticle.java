@@ -133,6 +133,13 @@ public final class FollowerVerticle extends VerticleBase {
         return copier == null ? new ParticipantShell.CopyProgress(0, 0, 0, 0, 0) : copier.progress();
     }
 
+    private final ForegroundRate foreground = new ForegroundRate(System.nanoTime());
+
+    /** The leader's messages answered in about the last second (what a copy source reports). */
+    ForegroundRate foreground() {
+        return foreground;
+    }
+
     FollowerMetrics metrics() {
         return metrics;
     }

@@ -1,0 +1,41 @@
+package kvstore.follower;
+
+/**
+ * How long a gainer waits after each page of a copy: it keeps to {@code --copy-rate}, and while
+ * the page's source reports clients served (more than {@link #BUSY_MESSAGES_PER_SECOND} leader
+ * messages a second; an idle cluster's checks are a few) to at most
+ * {@link #BUSY_BYTES_PER_SECOND}. On 2 cores a copy is held back by the CPU it takes from the
+ * foreground, not by a pace of several MiB/s (bench/move.sh part (b)): only a low one leaves
+ * the foreground its throughput and latency. Pure: time comes in as a parameter.
+ */
+final class CopyPace {
+    static final long BUSY_MESSAGES_PER_SECOND = 100;
+    static final long BUSY_BYTES_PER_SECOND = 2L << 20;
+
+    private final long bytesPerSecond;
+    private long paidUntil;
+
+    /** @param bytesPerSecond {@code --copy-rate} in bytes a second, 0 for no limit */
+    CopyPace(long bytesPerSecond, long nowMillis) {
+        this.bytesPerSecond = bytesPerSecond;
+        this.paidUntil = nowMillis;
+    }
+
+    /** The rate in force (0: none) when the source answered {@code foreground} messages a second. */
+    long rate(long foreground) {
+        if (foreground <= BUSY_MESSAGES_PER_SECOND) return bytesPerSecond;
+        return bytesPerSecond <= 0 ? BUSY_BYTES_PER_SECOND : Math.min(bytesPerSecond, BUSY_BYTES_PER_SECOND);
+    }
+
+    /** A page of {@code bytes} was copied from a source that reported {@code foreground}: the milliseconds to wait. */
+    long after(long bytes, long foreground, long nowMillis) {
+        long rate = rate(foreground);
+        if (rate <= 0) {
+            paidUntil = nowMillis;
+            return 0;
+        }
+        // At most a second of credit: a pause (a slow source, a busy spell) is not made up in a burst.
+        paidUntil = Math.max(paidUntil, nowMillis - 1_000) + bytes * 1000 / rate;
+        return Math.max(0, paidUntil - nowMillis);
+    }
+}

@@ -163,11 +163,24 @@ final class Copier {
         });
     }
 
-    /** The round's pipeline (null: none runs); the log is not compacted while one does. */
+    /**
+     * The round's pipeline (null: none runs). The log is not compacted while one does, and the
+     * compaction that follows waits {@link #COMPACT_AFTER_COPY_MILLIS}: the leader switches the
+     * range to this follower about a second after the copy, and a compaction at once (seconds of
+     * replay and garbage on the other core) stalled the switch's writes by 200 ms.
+     */
     private void running(Disposable d) {
         running = d;
-        shell.holdCompaction(d != null);
+        if (d != null || stopped) {
+            shell.holdCompaction(d != null);
+            return;
+        }
+        vertx.setTimer(COMPACT_AFTER_COPY_MILLIS, t -> {
+            if (running == null) shell.holdCompaction(false);
+        });
     }
+
+    static final long COMPACT_AFTER_COPY_MILLIS = 5_000;
 
     /** Where each source's next page starts (a null value: that source is done). */
     private final java.util.Map<Long, String> cursor = new java.util.HashMap<>();

@@ -247,7 +247,7 @@ if [[ $PARTS == *c* ]]; then
   $DRIVE keys "$URL" "$F4" 1000 "$N" "$F4" > "$WORK/moving.txt"
   warm
   cpu_mark
-  WARMUP=0 $DRIVE log "$URL" 45 8 "$WORK/moving.txt" "$WORK/switch.log" > "$WORK/switch.out" 2>&1 &
+  WARMUP=0 $DRIVE log "$URL" 100 8 "$WORK/moving.txt" "$WORK/switch.log" > "$WORK/switch.out" 2>&1 &
   DPID=$!
   sleep 15
   join 64

@@ -85,12 +85,18 @@ class CoordinatorTest {
         return a.records();
     }
 
-    /** Runs a PUT to the point where the client has its 201 and phase 2 is on its way. */
-    TxId committed(long req, String key) {
+    /** Runs a PUT to its durable decision (both replicas voted yes), leaving the effects that follow undrained. */
+    TxId decided(long req, String key) {
         TxId tx = put(req, key, "v");
         c.voted(tx, R1.id(), yes(0), now);
         c.voted(tx, R2.id(), yes(0), now);
         durable(drain());
+        return tx;
+    }
+
+    /** Runs a PUT to the point where the client has its 201 and phase 2 is on its way. */
+    TxId committed(long req, String key) {
+        TxId tx = decided(req, key);
         List<Effect.Reply> rs = only(drain(), Effect.Reply.class);
         assertEquals(1, rs.size());
         assertEquals(201, rs.get(0).answer().status());
@@ -269,10 +275,7 @@ class CoordinatorTest {
     @Test
     void clusterModeAnswersAfterTheFirstAckOrClosesTheConnectionAtTheDeadline() {
         c = coordinator(Coordinator.Settings.cluster(), List.of());
-        TxId tx = put(1, K, "v");
-        c.voted(tx, R1.id(), yes(0), now);
-        c.voted(tx, R2.id(), yes(0), now);
-        durable(drain());
+        decided(1, K);
         assertEquals(List.of(), only(drain(), Effect.Reply.class), "not before a replica holds the commit");
         now += 5_001;
         c.tick(now);
@@ -286,10 +289,7 @@ class CoordinatorTest {
         // commit was on its way there; R2's acknowledgement answered the client, a standby then
         // adopted the eviction, found the commit only prepared on R1, and aborted it.
         c = coordinator(Coordinator.Settings.cluster(), List.of());
-        TxId tx = put(1, K, "v");
-        c.voted(tx, R1.id(), yes(0), now);
-        c.voted(tx, R2.id(), yes(0), now);
-        durable(drain());
+        TxId tx = decided(1, K);
         drain();
         View evicted = Membership.evict(view(), R2.host(), R2.port(), true, Set.of(R2.id()), 7, now).view();
         assertNotNull(evicted);
@@ -303,10 +303,7 @@ class CoordinatorTest {
     @Test
     void stepDownAnswers503ForUndecidedAndNothingForDecided() {
         c = coordinator(Coordinator.Settings.cluster(), List.of());
-        TxId decided = put(1, K, "v");
-        c.voted(decided, R1.id(), yes(0), now);
-        c.voted(decided, R2.id(), yes(0), now);
-        durable(drain());
+        decided(1, K);
         drain();
         c.submit(2, new ClientOp.Put("other", "v", -1, null), now); // preparing
         c.submit(3, new ClientOp.Get("third"), now);

@@ -38,9 +38,13 @@ final class FollowerHttp {
     private final NodeSettings settings;
     private final Guard guard;
     private final Router router;
+    private final io.vertx.core.Vertx vertx;
+    private final CopyAhead copyAhead;
 
     FollowerHttp(io.vertx.core.Vertx vertx, FollowerVerticle follower, NodeSettings settings) {
+        this.vertx = vertx;
         this.follower = follower;
+        this.copyAhead = new CopyAhead(follower::participant);
         this.settings = settings;
         this.guard = new Guard(settings.secret(), null, settings.host(), settings.advertise());
         this.router = routes(vertx);
@@ -236,15 +240,17 @@ final class FollowerHttp {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
-        Participant.CopyPage page = follower.participant().copyPage(round, gainer, p.get("after"), (int) Math.min(limit, 10_000),
-                (int) Math.min(bytes, 4 << 20), skip);
+        CopyAhead.Ask ask = new CopyAhead.Ask(round, gainer, p.get("after"), (int) Math.min(limit, 10_000), (int) Math.min(bytes, 4 << 20), skip);
+        CopyAhead.Page page = copyAhead.page(ask);
         if (page == null) {
             Replies.text(req, 409, "error: copy round " + round + " unknown here");
             return;
         }
         req.response().putHeader(HttpHeaders.CONTENT_TYPE, CopyWire.CONTENT_TYPE)
                 .putHeader(Copier.FOREGROUND_HEADER, Long.toString(follower.foreground().perSecond(System.nanoTime())))
-                .end(Buffer.buffer(CopyWire.encode(page)));
+                .end(page.body());
+        // the next page is made while the gainer applies this one (after this answer is written)
+        vertx.runOnContext(v -> copyAhead.makeNext(ask, page));
     }
 
     /** Largest batch body we read; the leader sends at most about 512 KB. */

@@ -176,8 +176,12 @@ public final class LogStore {
             writeNext();
             return;
         }
-        Buffer buf = Buffer.buffer(total);
-        for (byte[] b : parts) buf.appendBytes(b);
+        Buffer buf;
+        if (parts.size() == 1) buf = kvstore.http.Wrap.bytes(parts.get(0)); // not copied: a copy page is half a megabyte
+        else {
+            buf = Buffer.buffer(total);
+            for (byte[] b : parts) buf.appendBytes(b);
+        }
         long at = position;
         position += total;
         recordsWritten += count;

@@ -22,8 +22,9 @@ public final class Bytes {
         return buf;
     }
 
+    /** The bytes written: the array itself when it is exactly full (a copy page of half a megabyte is not copied again). */
     public byte[] toArray() {
-        return Arrays.copyOf(buf, len);
+        return len == buf.length ? buf : Arrays.copyOf(buf, len);
     }
 
     public void clear() {
@@ -79,8 +80,19 @@ public final class Bytes {
         return put(b);
     }
 
+    /** A string as UTF-8 with its length first; ASCII (most keys) is written without a copy of it. */
     public Bytes str(String s) {
-        return bytes(s.getBytes(StandardCharsets.UTF_8));
+        int n = s.length();
+        ensure(4 + n);
+        int at = len + 4;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) return bytes(s.getBytes(StandardCharsets.UTF_8));
+            buf[at + i] = (byte) c;
+        }
+        putInt(n);
+        len += n;
+        return this;
     }
 
     public Bytes tx(TxId tx) {

@@ -303,10 +303,11 @@ public final class LogCodec {
     }
 
     /** About the encoded size (a COPY record holds a whole page: growing a buffer to 1 MiB copies it ~14 times). */
+    /** A COPY record's exact size when its keys are ASCII (so it is not copied to trim it); 64 for others. */
     private static int sizeHint(LogRecord r) {
         if (!(r instanceof LogRecord.Copy c)) return 64;
-        long n = 64;
-        for (LogRecord.Data d : c.entries()) n += 18 + d.key().length() + (d.value() == null ? 0 : d.value().length);
+        long n = RECORD_HEADER_BYTES + 1 + 4;
+        for (LogRecord.Data d : c.entries()) n += 4 + d.key().length() + 8 + 1 + (d.value() == null ? 0 : 4 + d.value().length);
         return (int) Math.min(n, MAX_RECORD_BYTES + 64L);
     }
 

@@ -25,9 +25,10 @@ public final class CopyWire {
     public static final String CONTENT_TYPE = "application/octet-stream";
 
     public static byte[] encode(Participant.CopyPage page) {
-        int size = MAGIC.length + 8;
-        for (LogRecord.Data d : page.entries()) size += 21 + 3 * d.key().length() + (d.value() == null ? 0 : d.value().length);
-        Bytes out = new Bytes(size + (page.next() == null ? 0 : 5 + 3 * page.next().length()));
+        // the exact size when the keys are ASCII, so that the page is not copied again to trim it
+        int size = MAGIC.length + (page.next() == null ? 1 : 5 + page.next().length());
+        for (LogRecord.Data d : page.entries()) size += 13 + d.key().length() + (d.value() == null ? 0 : 4 + d.value().length);
+        Bytes out = new Bytes(size);
         out.put(MAGIC);
         for (LogRecord.Data d : page.entries()) {
             out.put(d.value() == null ? 'd' : 'v');

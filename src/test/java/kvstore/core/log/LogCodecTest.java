@@ -74,6 +74,23 @@ class LogCodecTest {
         }
     }
 
+    /** A COPY record is sized exactly for ASCII keys and grows for others; both decode to what was written. */
+    @Test
+    void copyRecordsOfAsciiAndOtherKeysRoundTrip() {
+        String[] keys = {"k1", "a", "kéy", "ü", "\uD83D\uDE00", "ab\u0080", "\u007f", "x".repeat(300)};
+        for (int mix = 0; mix < keys.length; mix++) {
+            List<LogRecord.Data> entries = new java.util.ArrayList<>();
+            for (int i = 0; i <= mix; i++) {
+                entries.add(new LogRecord.Data(keys[i] + i, i, i % 3 == 0 ? null : ("v" + i).repeat(i + 1).getBytes(StandardCharsets.UTF_8)));
+            }
+            LogRecord r = new LogRecord.Copy(entries);
+            byte[] b = LogCodec.encode(r);
+            Decoded.Ok ok = assertInstanceOf(Decoded.Ok.class, LogCodec.decode(b, 0, b.length));
+            assertEquals(b.length, ok.length());
+            assertEquals(show(r), show(ok.record()));
+        }
+    }
+
     @Test
     void everyTruncationIsIncompleteNeverWrong() {
         for (LogRecord r : samples()) {

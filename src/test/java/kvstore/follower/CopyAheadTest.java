@@ -1,0 +1,127 @@
+package kvstore.follower;
+
+import kvstore.core.Member;
+import kvstore.core.TxId;
+import kvstore.core.Write;
+import kvstore.core.log.LogRecord;
+import kvstore.core.tpc.CopyWire;
+import kvstore.core.tpc.Participant;
+import kvstore.core.view.Membership;
+import kvstore.core.view.View;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CopyAheadTest {
+    static final Member F1 = Member.of("127.0.0.1", 16201), F2 = Member.of("127.0.0.1", 16202), F3 = Member.of("127.0.0.1", 16203);
+
+    /** F1 holds k0..k199 and F3 joins: F1 is a copy source for F3 in the view's copy round. */
+    private static Participant source() {
+        View v = View.empty(2, 1, 2);
+        for (Member m : List.of(F1, F2)) v = Membership.register(v, m.host(), m.port(), "id-" + m.port(), 1, 0).view();
+        Participant src = new Participant(F1.id());
+        src.learnView(v);
+        for (int i = 0; i < 200; i++) {
+            TxId t = new TxId(1, i + 1);
+            src.prepare(t, 1, List.of(Write.put("k" + i, "v" + i)), null, 0);
+            src.commit(t, 1, i + 1, null);
+        }
+        View joined = Membership.startCopy(Membership.register(Membership.capacity(v, 3, 1).view(), F3.host(), F3.port(), "id-3", 1, 0).view(), 1).view();
+        src.learnView(joined);
+        return src;
+    }
+
+    private static List<String> keys(CopyAhead.Page page) {
+        List<String> out = new ArrayList<>();
+        for (LogRecord.Data d : CopyWire.decode(page.body().getBytes()).entries()) out.add(d.key());
+        return out;
+    }
+
+    @Test
+    void pagesMadeAheadAreServedAndAddUpToTheSamePagesAsAskedOneByOne() {
+        Participant src = source();
+        long round = src.view().copyRound();
+        List<String> plain = new ArrayList<>();
+        String after = null;
+        do {
+            Participant.CopyPage p = src.copyPage(round, F3.id(), after, 7, 1 << 20, Set.of());
+            for (LogRecord.Data d : p.entries()) plain.add(d.key());
+            after = p.next();
+        } while (after != null);
+        assertTrue(plain.size() > 14, "several pages: " + plain.size());
+
+        CopyAhead ahead = new CopyAhead(() -> src);
+        List<String> got = new ArrayList<>();
+        CopyAhead.Ask ask = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of());
+        CopyAhead.Page page = ahead.page(ask);
+        int served = 0;
+        while (true) {
+            got.addAll(keys(page));
+            CopyAhead.Page made = ahead.makeNext(ask, page);
+            if (page.next() == null) {
+                assertNull(made);
+                break;
+            }
+            ask = new CopyAhead.Ask(round, F3.id(), page.next(), 7, 1 << 20, Set.of());
+            page = ahead.page(ask);
+            assertSame(made, page, "the page made ahead is the one served");
+            served++;
+        }
+        assertEquals(plain, got);
+        assertTrue(served > 1);
+    }
+
+    @Test
+    void aPageMadeAheadIsNotServedForAnotherAskOrUnderANewerView() {
+        Participant src = source();
+        long round = src.view().copyRound();
+        CopyAhead ahead = new CopyAhead(() -> src);
+        CopyAhead.Ask first = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of());
+        CopyAhead.Page page = ahead.page(first);
+
+        // a retry of the same page (its answer was lost) gets that page, not the one made ahead
+        CopyAhead.Page made = ahead.makeNext(first, page);
+        assertNotNull(made);
+        CopyAhead.Page again = ahead.page(first);
+        assertNotSame(made, again);
+        assertEquals(keys(page), keys(again));
+
+        // under a newer view (here: a capacity change) the page is made anew
+        made = ahead.makeNext(first, page);
+        src.learnView(Membership.capacity(src.view(), 4, 1).view());
+        CopyAhead.Ask next = new CopyAhead.Ask(src.view().copyRound(), F3.id(), page.next(), 7, 1 << 20, Set.of());
+        assertEquals(round, src.view().copyRound(), "the same copy round, in a newer view");
+        CopyAhead.Page fresh = ahead.page(next);
+        assertNotNull(fresh);
+        assertNotSame(made, fresh);
+        assertEquals(keys(made), keys(fresh));
+    }
+
+    @Test
+    void atMostAFewGainersArePrepared() {
+        Participant src = source();
+        long round = src.view().copyRound();
+        CopyAhead ahead = new CopyAhead(() -> src);
+        CopyAhead.Ask ask = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of());
+        CopyAhead.Page page = ahead.page(ask);
+        CopyAhead.Page made = ahead.makeNext(ask, page);
+        // other gainers' asks (unknown ids get empty pages that end at once, or pages that go on)
+        for (long g = 1; g <= CopyAhead.GAINERS; g++) {
+            CopyAhead.Ask other = new CopyAhead.Ask(round, g, null, 7, 1 << 20, Set.of());
+            CopyAhead.Page p = ahead.page(other);
+            if (p != null) ahead.makeNext(other, p.next() == null ? new CopyAhead.Page(p.body(), "k") : p);
+        }
+        CopyAhead.Page later = ahead.page(new CopyAhead.Ask(round, F3.id(), page.next(), 7, 1 << 20, Set.of()));
+        assertNotSame(made, later, "the oldest prepared page was dropped");
+        assertEquals(keys(made), keys(later));
+    }
+}

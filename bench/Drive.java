@@ -58,7 +58,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *                                             GET/PUT mix over k0..k{KEYS-1}; RATE 0 = closed loop
  *                                             (as fast as CONNS connections go), else open loop at
  *                                             RATE requests/s with latency from each request's
- *                                             intended start (no coordinated omission). With
+ *                                             intended start (no coordinated omission; the
+ *                                             schedule starts afresh after WARMUP). With
  *                                             "watch", polls URL/api/status every 20 ms and splits
  *                                             the figures by phase: before a rebalance, while
  *                                             "rebalancing" is non-null, after it
@@ -474,8 +475,15 @@ public class Drive {
             finish[0] = () -> {
                 if (System.nanoTime() >= end && inflight.get() == 0) done.countDown();
             };
+            boolean[] anchored = {false};
             vertx.runOnContext(v -> vertx.setPeriodic(1, id -> {
                 long now = System.nanoTime();
+                if (!anchored[0] && now >= warm) {
+                    // what the warm-up left due is dropped: the measured schedule starts now (a
+                    // client JVM's first seconds fall behind, and that backlog is not the server's)
+                    anchored[0] = true;
+                    sent[0] = Math.max(sent[0], (long) ((now - t0) * perNs));
+                }
                 long due = (long) ((Math.min(now, end) - t0) * perNs);
                 while (sent[0] < due) {
                     long intended = t0 + (long) (sent[0] / perNs);

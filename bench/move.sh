@@ -16,8 +16,12 @@
 #  every trial of (b) and (c) then runs --warm (90) s of the mix to warm the JVMs up (not measured).
 #  (b) The copy under a foreground load: first the maximum of a 90% GET / 10% PUT mix over the
 #      loaded keys (closed loop, 64 connections, bench/Drive.java run); then, for each
-#      --fg-rates copy rate, the same mix open-loop at half that maximum for 20 s undisturbed (after 20 s of warm-up),
-#      then a 4th follower joins and copies while the load goes on. Printed per copy rate: the
+#      --fg-rates copy rate, the same mix open-loop at half that maximum for 20 s undisturbed (after 30 s of warm-up),
+#      then a 4th follower joins and copies while the load goes on (its process was started
+#      before the warm-up, while the capacity was still 3, as an operator starts a machine and
+#      then raises the capacity: on 2 cores a JVM's own start takes the foreground's CPU for
+#      seconds, and that is not the copy). The open loop's schedule starts afresh after its
+#      warm-up (the client's own start left it behind). Printed per copy rate: the
 #      undisturbed and the during-the-move throughput, p50 and p99 (latency from each request's
 #      intended start). Target: at least 80% of the throughput and a p99 within 2x.
 #  (c) The pause of the switch: 8 clients PUT only keys that move to the joining follower; each
@@ -121,15 +125,30 @@ warm() { WARMUP=0 $DRIVE run "$URL" "$WARM" 64 0 "$N" 100 10 > /dev/null 2>&1 ||
 join() {
   curl -s -o /dev/null -X POST "$URL/api/members/capacity?n=4"
   JOIN_MS=$(now_ms); JOIN_DEADLINE=$((JOIN_MS + 600000))
+  start_f4 "$1"
+}
+start_f4() { # start_f4 RATE: the 4th follower's process; sets F4PID
   java $JVM -jar target/kvstore.jar follower "$F4" "$BASE" --data-dir "$T/f4" --copy-rate "$1" > "$T/f4.log" 2>&1 &
   F4PID=$!; CLUSTER_PIDS+=($F4PID); PIDS+=($F4PID)
+}
+# prepared_join RATE: the 4th follower started while the capacity is still 3 (it is refused and
+# asks again every 5 s) and its JVM given time to start; then join_now raises the capacity. So
+# the move starts on a machine that is not also starting a JVM (part (b) measures the copy)
+prepared_join() {
+  start_f4 "$1"
+  wait_listening "http://127.0.0.1:$F4/api/health" 120 || true
+  grep -q "capacity already full" "$T/f4.log" || sleep 5
+}
+join_now() {
+  curl -s -o /dev/null -X POST "$URL/api/members/capacity?n=4"
+  JOIN_MS=$(now_ms); JOIN_DEADLINE=$((JOIN_MS + 600000))
 }
 # wait_serving PORT KEY: until the follower's own GET of KEY answers 200 (it is current); prints ms epoch
 wait_serving() {
   local i
   for ((i = 0; i < 20000 && $(now_ms) < JOIN_DEADLINE; i++)); do
     [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/?key=$2")" = 200 ] && { now_ms; return; }
-    sleep 0.01
+    sleep 0.05 # every 50 ms: a curl every 10 ms took a third of a core from the copy it times
   done
   echo "never"
 }
@@ -218,12 +237,13 @@ if [[ $PARTS == *b* ]]; then
   printf '  %-12s %-34s %-34s %s\n' "copy rate" "undisturbed: req/s p50 p99 (ms)" "during the move: req/s p50 p99" "kept / p99 ratio / move"
   for rate in $FG_RATES; do
     trial "fg-$rate"
+    prepared_join "$rate"
     warm
     cpu_mark
-    WARMUP=20 $DRIVE run "$URL" 70 64 "$HALF" "$N" 100 10 watch > "$WORK/fg.out" 2>&1 &
+    WARMUP=30 $DRIVE run "$URL" 70 64 "$HALF" "$N" 100 10 watch > "$WORK/fg.out" 2>&1 &
     DPID=$!
-    sleep 40 # 20 s warm-up (this client JVM and its open loop settle) + 20 s undisturbed
-    join "$rate"
+    sleep 50 # 30 s warm-up (this client JVM and its open loop settle: about 22 s) + 20 s undisturbed
+    join_now
     wait $DPID || true
     cp "$WORK/fg.out" "$WORK/fg-$rate.out"
     other=$(cpu_other)

@@ -45,7 +45,7 @@ final class Usage {
               --heal-after S         leader: evict a follower silent for S seconds (default 30, 0: never;
                                      or env KVSTORE_HEAL_AFTER)
               --copy-rate N          follower: MiB/s a joining follower copies at (default 64, 0: no limit;
-                                     at most 2 while its source serves clients)
+                                     at most 0.5 while its source serves clients)
               --max-key-bytes N      key limit in UTF-8 bytes (default 1024)
               --max-value-bytes N    value limit in UTF-8 bytes (default 1024)
               --no-group-commit      one fsync per log record (for benchmarks only)

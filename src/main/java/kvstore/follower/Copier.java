@@ -54,6 +54,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class Copier {
     private static final Logger LOG = LoggerFactory.getLogger(Copier.class);
     static final int PAGE_KEYS = 4_096;
+    /** Pages are smaller while the source serves clients: one page is then a short stall of each side's event loop, not 4,096 keys at once. */
+    static final int BUSY_PAGE_KEYS = 512;
     static final int PAGE_BYTES = 1 << 20;
     static final int PAGES_AHEAD = 2;
     /** A source's answer says how many leader messages it answered in about the last second. */
@@ -140,7 +142,7 @@ final class Copier {
         return Single.defer(() -> {
             StringBuilder uri = new StringBuilder("/tpc/copy?round=").append(r)
                     .append("&for=").append(Long.toUnsignedString(self))
-                    .append("&limit=").append(PAGE_KEYS).append("&bytes=").append(PAGE_BYTES);
+                    .append("&limit=").append(sourceForeground > CopyPace.BUSY_MESSAGES_PER_SECOND ? BUSY_PAGE_KEYS : PAGE_KEYS).append("&bytes=").append(PAGE_BYTES);
             String from = cursor.get(src.id());
             if (from != null) {
                 uri.append("&after=");
@@ -160,9 +162,11 @@ final class Copier {
             if (settings.secret() != null) ask.putHeader(Guard.SECRET_HEADER, settings.secret());
             Future<Participant.CopyPage> page = http.request(ask).compose(HttpClientRequest::send).compose(resp -> read(src, resp))
                     .onSuccess(p -> cursor.put(src.id(), p.next()));
+            // try: a round cancelled (a newer view, a stop) has disposed of the emitter, and an
+            // error sent to it then would go to RxJava's global handler and be thrown on the loop
             return Single.create(em -> page.onComplete(ar -> {
                 if (ar.succeeded()) em.onSuccess(ar.result());
-                else em.onError(ar.cause());
+                else em.tryOnError(ar.cause());
             }));
         });
     }

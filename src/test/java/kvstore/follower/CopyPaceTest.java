@@ -25,9 +25,9 @@ class CopyPaceTest {
         assertEquals(0, unlimited.after(100 * MIB, 0, 0), "idle and no limit: no wait");
         assertEquals(0, unlimited.after(100 * MIB, CopyPace.BUSY_MESSAGES_PER_SECOND, 0), "a few checks are not clients");
         assertEquals(CopyPace.BUSY_BYTES_PER_SECOND, unlimited.rate(CopyPace.BUSY_MESSAGES_PER_SECOND + 1));
-        assertEquals(500, unlimited.after(MIB, 5_000, 0), "1 MiB at 2 MiB/s while busy");
-        CopyPace slow = new CopyPace(MIB, 0);
-        assertEquals(MIB, slow.rate(5_000), "--copy-rate below the busy rate stays the limit");
+        assertEquals(500, unlimited.after(MIB / 4, 5_000, 0), "a quarter MiB at half a MiB/s while busy");
+        CopyPace slow = new CopyPace(MIB / 8, 0);
+        assertEquals(MIB / 8, slow.rate(5_000), "--copy-rate below the busy rate stays the limit");
     }
 
     @Test

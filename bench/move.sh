@@ -38,7 +38,7 @@
 #
 #   bench/move.sh [--keys 1000000] [--parts abcd] [--fg-rates "0 64 32 16"] [--heal "2 5"] [--warm 90]
 #
-# Takes about 35 minutes with the defaults on a quiet 2-core machine (the load of 1.5M keys is
+# Takes about 40 minutes with the defaults on a quiet 2-core machine (the load of 1.5M keys is
 # the longest step), far longer on a busy one. Needs curl; builds the jar if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

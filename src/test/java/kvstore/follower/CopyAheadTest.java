@@ -1,13 +1,11 @@
 package kvstore.follower;
 
 import kvstore.core.Member;
-import kvstore.core.TxId;
-import kvstore.core.Write;
 import kvstore.core.log.LogRecord;
+import kvstore.core.tpc.CopySource;
 import kvstore.core.tpc.CopyWire;
 import kvstore.core.tpc.Participant;
 import kvstore.core.view.Membership;
-import kvstore.core.view.View;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -22,22 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CopyAheadTest {
-    static final Member F1 = Member.of("127.0.0.1", 16201), F2 = Member.of("127.0.0.1", 16202), F3 = Member.of("127.0.0.1", 16203);
+    static final Member F3 = CopySource.F3;
 
     /** F1 holds k0..k199 and F3 joins: F1 is a copy source for F3 in the view's copy round. */
     private static Participant source() {
-        View v = View.empty(2, 1, 2);
-        for (Member m : List.of(F1, F2)) v = Membership.register(v, m.host(), m.port(), "id-" + m.port(), 1, 0).view();
-        Participant src = new Participant(F1.id());
-        src.learnView(v);
-        for (int i = 0; i < 200; i++) {
-            TxId t = new TxId(1, i + 1);
-            src.prepare(t, 1, List.of(Write.put("k" + i, "v" + i)), null, 0);
-            src.commit(t, 1, i + 1, null);
-        }
-        View joined = Membership.startCopy(Membership.register(Membership.capacity(v, 3, 1).view(), F3.host(), F3.port(), "id-3", 1, 0).view(), 1).view();
-        src.learnView(joined);
-        return src;
+        return CopySource.withKeys(200);
     }
 
     private static List<String> keys(CopyAhead.Page page) {

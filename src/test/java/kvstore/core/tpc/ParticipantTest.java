@@ -390,16 +390,8 @@ class ParticipantTest {
 
     @Test
     void aSourceSendsExactlyTheKeysAGainerCopiesFromIt() {
-        View v = formed(F1, F2);
-        Participant src = new Participant(F1.id());
-        src.learnView(v);
-        for (int i = 0; i < 200; i++) {
-            TxId t = new TxId(1, i + 1);
-            src.prepare(t, 1, List.of(Write.put("k" + i, "v" + i)), null, 0);
-            src.commit(t, 1, i + 1, null);
-        }
-        View joined = Membership.startCopy(Membership.register(Membership.capacity(v, 3, 1).view(), F3.host(), F3.port(), "id-3", 1, 0).view(), 1).view();
-        src.learnView(joined);
+        Participant src = CopySource.withKeys(200); // F1, with F3 joining
+        View joined = src.view();
         Placement p = new Placement(joined);
         List<String> sent = new ArrayList<>();
         String after = null;

@@ -44,7 +44,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 # KEEP=DIR keeps each part's raw output (the load generator's per-second lines, the request logs) in DIR
-trap 'cleanup; [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$WORK"/*.out "$WORK"/*.log "$KEEP"/ 2>/dev/null; rm -rf "${WORK:-/nonexistent}"' EXIT
+# (an if, not [ ] &&: under set -e a false test there ended the trap before the rm, and every run
+# without KEEP left its 300 MB work directory behind)
+trap 'cleanup; if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$WORK"/*.out "$WORK"/*.log "$KEEP"/ 2>/dev/null || true; fi; rm -rf "${WORK:-/nonexistent}"' EXIT
 
 KEYS=1000000 PARTS=abcd FG_RATES="0 64 32 16" HEAL="2 5" WARM=90
 while [ $# -gt 0 ]; do

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-trap cleanup EXIT
+trap 'cleanup; rm -rf "${WORK:-/nonexistent}"' EXIT
 
 RUNS=3 DURATION=15 WARMUP=20 ETCD=1 MODE=embedded TRIES=3
 while [ $# -gt 0 ]; do

@@ -70,6 +70,8 @@ public final class LeaderVerticle extends VerticleBase {
     long reportedVersion;
     private boolean announcedReady;
     private final java.util.ArrayDeque<Runnable> beforeCoordinator = new java.util.ArrayDeque<>();
+    /** Which refused registrations are logged: a follower waiting for capacity asks every 5 s. */
+    private final RepeatedRefusals refusals = new RepeatedRefusals();
 
     public LeaderVerticle(NodeSettings settings) {
         this(settings, null);
@@ -279,9 +281,12 @@ public final class LeaderVerticle extends VerticleBase {
         return members.change(v -> Membership.register(v, host, port, identity, epoch, System.currentTimeMillis(), down)).map(c -> {
             if (!c.ok()) {
                 if (c.reason() != null) monitor.refused(m, c.reason());
-                else LOG.warn("registration of {} refused: {}", m.address(), c.error());
+                else if (refusals.shouldLog(m.address(), c.error(), System.currentTimeMillis())) {
+                    LOG.warn("registration of {} refused: {} (said again at most once a minute while it asks)", m.address(), c.error());
+                }
                 return c.error();
             }
+            refusals.accepted(m.address());
             if (c.view() != null) LOG.info("follower {} registered (id {}; view {}, {} of capacity {})", m.address(), m.idString(),
                     c.view().number(), c.view().memberCount(), c.view().capacity());
             monitor.registered(m, identity, nodeId);

@@ -13,7 +13,8 @@ import java.util.function.Supplier;
 /**
  * A copy source's next page for each gainer, scanned and encoded as soon as the page before it
  * is sent, so that the source's work (about 7 ms a page on this machine) overlaps the gainer's
- * apply instead of waiting for its next request. On a million keys this was a third of the copy.
+ * apply instead of waiting for its next request (a page's answer came back in 4-10 ms, not
+ * 9-14 ms; the gainer's own event loop is what bounds the copy now, docs/benchmarks.md).
  *
  * <p>A page made early is as good as one made when asked: under one view the gainer is in the
  * write set of every key it gains (PROTOCOL.md, rule 4), so any write after the scan reaches it

@@ -206,9 +206,21 @@ public final class Membership {
      * once the old replicas drop it. The move waits until they answer or are evicted.
      */
     public static Change finishMove(View v, long epoch, long nowMillis, Collection<Long> down) {
+        return finishMove(v, epoch, nowMillis, down, false);
+    }
+
+    /**
+     * As above; {@code quorum} (cluster mode): nor while fewer than a majority of the members
+     * left would answer. A drain's completion takes a member out of the count: with two of five
+     * members down, completing it would leave a view of four that two cannot log, and no later
+     * change (an eviction of the two) could ever be acted on. Waiting keeps the view of five, in
+     * which the three that answer can evict the two that do not.
+     */
+    public static Change finishMove(View v, long epoch, long nowMillis, Collection<Long> down, boolean quorum) {
         if (!complete(v)) return Change.none();
         View done = completed(v, epoch, nowMillis);
         if (!down.isEmpty() && !new Placement(done).survives(Long.MIN_VALUE, down)) return Change.none();
+        if (quorum && !down.isEmpty() && !majorityUp(done, down)) return Change.none();
         return Change.to(done);
     }
 

@@ -194,7 +194,7 @@ public final class ViewKeeper {
             propose(x -> Membership.startCopy(x, epoch), c -> { });
         } else if (Membership.complete(v)) {
             Set<Long> down = down(v, facts);
-            propose(x -> Membership.finishMove(x, epoch, wallMillis, down), c -> {
+            propose(x -> Membership.finishMove(x, epoch, wallMillis, down, majorityAcks), c -> {
                 if (c.view() != null) effects.add(new Note("rebalance done: every key has its replicas of view " + c.view().number()));
             });
         } else if (!v.moving() && !v.settled() && facts.settledBefore(v.number())) {

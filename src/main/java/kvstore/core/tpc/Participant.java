@@ -361,7 +361,21 @@ public final class Participant implements LogState {
             sweepPlacement = placement;
             sweepAfter = null;
             sweep(SWEEP_SLICE);
+        } else if (old != null && self != 0 && v.member(self) != null && v.moving() && !sameRings(old, v)) {
+            // Keys this follower gains now, that it was no replica of under the view before,
+            // can only be left over from an earlier membership: a follower that skipped a settled
+            // view (it was down) never swept them. The copy brings what is current; a key deleted
+            // since has no entry there, and the leftover would come back. Writes under this view
+            // are newer than anything held now, so only versions up to here go.
+            sweepGainedFrom = new Placement(old);
+            sweepGainedUpTo = store.highVersion();
+            sweepAfter = null;
+            sweep(SWEEP_SLICE);
         }
+    }
+
+    private static boolean sameRings(View a, View b) {
+        return a.moving() == b.moving() && a.base().equals(b.base()) && a.gone().equals(b.gone()) && a.members().equals(b.members());
     }
 
     /* The keys a completed move took away, and the tombstones it kept, are dropped by one pass over
@@ -370,22 +384,27 @@ public final class Participant implements LogState {
      * the shell). Until it ends such a key may still be listed here, never read through the leader
      * (it routes by the ring); it is gone before any newer view is applied (so a later move that
      * gives the key back never finds an old copy) and before a snapshot is taken. */
-    private Placement sweepPlacement; // null: no sweep pending
-    private String sweepAfter;        // the last key looked at, null: from the start
+    private Placement sweepPlacement;   // null: no sweep pending
+    private Placement sweepGainedFrom;  // or the placement before a view that gives this follower keys: its leftovers go
+    private long sweepGainedUpTo;       // (those with versions up to this)
+    private String sweepAfter;          // the last key looked at, null: from the start
 
-    /** True while keys a completed move took away may still be held. */
+    /** True while keys a completed move took away, or leftovers in keys gained now, may still be held. */
     public boolean sweeping() {
-        return sweepPlacement != null;
+        return sweepPlacement != null || sweepGainedFrom != null;
     }
 
     /** Looks at up to {@code max} more keys and drops those the completed move took away; true when more remain. */
     public boolean sweep(int max) {
-        if (sweepPlacement == null) return false;
-        Placement p = sweepPlacement;
-        sweepAfter = store.removeIf(sweepAfter, max, e -> !e.getValue().live()
-                || self != 0 && !p.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
-        if (sweepAfter == null) sweepPlacement = null;
-        return sweepPlacement != null;
+        if (!sweeping()) return false;
+        Placement p = sweepPlacement, before = sweepGainedFrom, now = placement;
+        long upTo = sweepGainedUpTo;
+        sweepAfter = store.removeIf(sweepAfter, max, p != null
+                ? e -> !e.getValue().live() || self != 0 && !p.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey())
+                : e -> e.getValue().version() <= upTo && !before.holds(self, e.getValue().hash())
+                        && now.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
+        if (sweepAfter == null) sweepPlacement = sweepGainedFrom = null;
+        return sweeping();
     }
 
     private void finishSweep() {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -386,6 +387,49 @@ class ParticipantTest {
         assertEquals(0, f.keyCount());
         assertEquals(new Evicted(F1.host(), F1.port(), 9, false), done.evictedAt(F1.host(), F1.port()));
         assertReplayMatches(f, flog, F1.id());
+    }
+
+    @Test
+    void keysGainedBackAfterAMissedSettleAreDroppedNotTrusted() {
+        // Found by the simulation (seed 4994304809021): a follower down while a move settled never
+        // swept the keys it lost; a later move gave them back, the copy had no entry for one
+        // deleted meanwhile (the sources drop deleted keys once settled), and the old value came back.
+        View v = formed(F1, F2, F3);
+        Placement before = new Placement(v);
+        for (int port = 16204; port < 16300; port++) {
+            Member f4 = Member.of("127.0.0.1", port);
+            View joined = Membership.startCopy(Membership.register(Membership.capacity(v, 4, 1).view(), f4.host(), f4.port(), "id-4", 1, 0).view(), 1).view();
+            for (long g : new Placement(joined).gainers()) joined = Membership.copied(joined, g, joined.copyRound(), 1).view();
+            View done = Membership.finishMove(joined, 1, 9).view();
+            Placement after = new Placement(done);
+            Participant f = new Participant(F1.id());
+            List<LogRecord> flog = new ArrayList<>(f.learnView(v).records());
+            List<String> lost = new ArrayList<>(), kept = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                String k = "k" + i;
+                long h = Hash.strhash64(k);
+                if (!before.holds(F1.id(), h)) continue;
+                (after.holds(F1.id(), h) ? kept : lost).add(k);
+                TxId t = new TxId(1, i + 1);
+                flog.addAll(f.prepare(t, 1, List.of(Write.put(k, "v")), null, 0).records());
+                flog.addAll(f.commit(t, 1, i + 1, null).records());
+            }
+            if (lost.isEmpty()) continue; // this 4th member takes nothing from F1: try another port
+            flog.addAll(f.learnView(joined).records());
+            flog.addAll(f.learnView(done).records()); // complete, not settled: F1 was down when it settled
+            View drained = Membership.drain(done, f4.host(), f4.port(), 1).view(); // gives F1 its keys back
+            flog.addAll(f.learnView(drained).records());
+            for (String k : lost) assertNull(value(f, k), k + " is a leftover of a membership F1 lost: not trusted");
+            for (String k : kept) assertEquals("v", value(f, k), k + " stayed F1's throughout");
+            // A write under the new view, of a key gained back, is kept.
+            TxId t = new TxId(1, 100);
+            flog.addAll(f.prepare(t, 1, List.of(Write.put(lost.get(0), "new").blindly()), null, 0).records());
+            flog.addAll(f.commit(t, 1, 100, null).records());
+            assertEquals("new", value(f, lost.get(0)));
+            assertReplayMatches(f, flog, F1.id());
+            return;
+        }
+        fail("no 4th member took keys from F1");
     }
 
     @Test

@@ -361,18 +361,31 @@ public final class Participant implements LogState {
             sweepPlacement = placement;
             sweepAfter = null;
             sweep(SWEEP_SLICE);
-        } else if (old != null && self != 0 && v.member(self) != null && v.moving() && !sameRings(old, v)) {
-            // Keys this follower gains now, that it was no replica of under the view before,
-            // can only be left over from an earlier membership: a follower that skipped a settled
-            // view (it was down) never swept them. The copy brings what is current; a key deleted
-            // since has no entry there, and the leftover would come back. Writes under this view
-            // are newer than anything held now, so only versions up to here go.
-            sweepGainedFrom = new Placement(old);
-            sweepGainedUpTo = store.highVersion();
+        }
+        // Keys this follower gains in a move, that it was no replica of under the view before the
+        // move, may be left over from an earlier membership: a follower that skipped a settled view
+        // (it was down) never swept them. The copy brings what is current; a key deleted since has
+        // no entry there, and the leftover would come back. They go when the copy round begins:
+        // by then every write planned under an older view has settled (one may still be on its
+        // way to this follower until then, and must find the key). Writes under the move are
+        // newer than anything held when it began, so only versions up to then go.
+        if (!v.moving() || old == null || self == 0 || v.member(self) == null) {
+            gainedFrom = null;
+        } else if (gainedFrom == null && !sameRings(old, v)) {
+            gainedFrom = new Placement(old);
+            gainedUpTo = store.highVersion();
+        }
+        if (gainedFrom != null && v.copyRound() != 0 && (old == null || old.copyRound() != v.copyRound())) {
+            sweepGainedFrom = gainedFrom;
+            sweepGainedUpTo = gainedUpTo;
             sweepAfter = null;
+            gainedFrom = null; // once per move: a later change of it compares with the view before that
             sweep(SWEEP_SLICE);
         }
     }
+
+    private Placement gainedFrom; // the placement before the move under way, until its copy round begins
+    private long gainedUpTo;      // and this follower's highest version then
 
     private static boolean sameRings(View a, View b) {
         return a.moving() == b.moving() && a.base().equals(b.base()) && a.gone().equals(b.gone()) && a.members().equals(b.members());
@@ -537,6 +550,7 @@ public final class Participant implements LogState {
         } else if (r instanceof LogRecord.Data d) {
             store.apply(d.key(), d.value(), d.version(), true);
         } else if (r instanceof LogRecord.Copy c) {
+            finishSweep(); // leftovers go before the copy's entries come in (they may be as old)
             for (LogRecord.Data d : c.entries()) store.apply(d.key(), d.value(), d.version(), true);
         } else if (r instanceof LogRecord.Copied c) {
             copiedRound = c.round();

@@ -414,17 +414,20 @@ class ParticipantTest {
                 flog.addAll(f.prepare(t, 1, List.of(Write.put(k, "v")), null, 0).records());
                 flog.addAll(f.commit(t, 1, i + 1, null).records());
             }
-            if (lost.isEmpty()) continue; // this 4th member takes nothing from F1: try another port
+            if (lost.size() < 2) continue; // this 4th member takes (almost) nothing from F1: try another port
             flog.addAll(f.learnView(joined).records());
             flog.addAll(f.learnView(done).records()); // complete, not settled: F1 was down when it settled
             View drained = Membership.drain(done, f4.host(), f4.port(), 1).view(); // gives F1 its keys back
             flog.addAll(f.learnView(drained).records());
-            for (String k : lost) assertNull(value(f, k), k + " is a leftover of a membership F1 lost: not trusted");
-            for (String k : kept) assertEquals("v", value(f, k), k + " stayed F1's throughout");
-            // A write under the new view, of a key gained back, is kept.
+            // Until the copy round begins a write planned under an older view may still be on its way.
+            for (String k : lost) assertEquals("v", value(f, k), k + " stays until the copy round begins");
+            // A write under the move, of a key gained back, is newer than anything held: it stays.
             TxId t = new TxId(1, 100);
             flog.addAll(f.prepare(t, 1, List.of(Write.put(lost.get(0), "new").blindly()), null, 0).records());
             flog.addAll(f.commit(t, 1, 100, null).records());
+            flog.addAll(f.learnView(Membership.startCopy(drained, 1).view()).records());
+            for (String k : lost.subList(1, lost.size())) assertNull(value(f, k), k + " is a leftover of a membership F1 lost: not trusted");
+            for (String k : kept) assertEquals("v", value(f, k), k + " stayed F1's throughout");
             assertEquals("new", value(f, lost.get(0)));
             assertReplayMatches(f, flog, F1.id());
             return;

@@ -22,9 +22,8 @@ import java.util.Set;
  *       restarts for those at once), otherwise abort — recorded durably before anyone is told,
  *       so it can never be decided commit later (presumed abort);</li>
  *   <li>cluster mode, where a standby's log is not the whole truth: ask every replica of its
- *       keys and every other member that is up; commit (with the version a replica committed it
- *       at) if any committed it, abort once every replica answered and none did, nor any other
- *       member that answered (no leader can have acknowledged it);</li>
+ *       keys; commit (with the version a replica committed it at) if any committed it, abort
+ *       once every replica answered and none did (no leader can have acknowledged it);</li>
  *   <li>one of this epoch that we no longer track (a prepare that arrived after its abort): we
  *       never decided to commit it, so it is aborted.</li>
  * </ul>
@@ -35,8 +34,6 @@ final class Inherited {
     private final Set<TxId> abortsRecorded = new HashSet<>();
     /** Cluster mode: what each replica said about a transaction being resolved. */
     private final Map<TxId, Map<Long, Coordinator.OutcomeReply>> answers = new HashMap<>();
-    /** Cluster mode: the members asked that are not replicas of its keys (their silence counts as not knowing). */
-    private final Map<TxId, Set<Long>> extraAsked = new HashMap<>();
 
     Inherited(Coordinator c) {
         this.c = c;
@@ -129,20 +126,8 @@ final class Inherited {
         replicas.put(reporter.id(), reporter);
         Placement p = c.placement();
         for (String key : h.keys()) for (Placement.Replica r : p.writeSet(key)) replicas.putIfAbsent(r.member().id(), r.member());
-        // The replicas that committed it may no longer be replicas of its keys: a move since can
-        // have taken the keys to members that got them by a copy, and know nothing of it
-        // (simulation seed 5139530172518). Every other member that is up is asked too; one that
-        // does not answer is not waited for (it may be down for good), as before.
-        Set<Long> others = new HashSet<>();
-        for (var vm : p.view().members()) {
-            Member m = vm.member();
-            if (replicas.containsKey(m.id()) || !c.isUp(m.id())) continue;
-            replicas.put(m.id(), m);
-            others.add(m.id());
-        }
         for (Member r : replicas.values()) tx.slots.add(new Transaction.Slot(r, List.of(), SlotState.HELD));
         answers.put(tx.id, new HashMap<>());
-        extraAsked.put(tx.id, others);
         c.trackInherited(tx);
         for (Transaction.Slot s : tx.slots) ask(tx, s.member, now);
     }
@@ -164,17 +149,12 @@ final class Inherited {
         Map<Long, Coordinator.OutcomeReply> said = answers.get(id);
         if (tx == null || said == null || tx.state != Transaction.State.RESOLVING || tx.slot(m.id()) == null) return;
         if (reply.outcome() == Coordinator.Outcome.UNREACHABLE) {
-            if (extraAsked.getOrDefault(id, Set.of()).contains(m.id())) {
-                reply = new Coordinator.OutcomeReply(Coordinator.Outcome.UNKNOWN, 0);
-            } else {
-                c.askAgainLater(() -> { if (tx.state == Transaction.State.RESOLVING) ask(tx, m, c.now()); });
-                return;
-            }
+            c.askAgainLater(() -> { if (tx.state == Transaction.State.RESOLVING) ask(tx, m, c.now()); });
+            return;
         }
         said.put(m.id(), reply);
         if (reply.outcome() == Coordinator.Outcome.COMMITTED) {
             answers.remove(id);
-            extraAsked.remove(id);
             tx.state = Transaction.State.COMMITTED;
             // The version it committed at there (0: too long ago to know; a new one above all
             // then, the same for every replica still to commit it).
@@ -193,10 +173,8 @@ final class Inherited {
             return;
         }
         for (Transaction.Slot s : tx.slots) if (!said.containsKey(s.member.id())) return; // wait for the rest
-        // Every replica and every other member that was up answered, and none committed: no leader
-        // can have acknowledged it. Abort.
+        // Every replica answered and none committed: no leader can have acknowledged it. Abort.
         answers.remove(id);
-        extraAsked.remove(id);
         tx.state = Transaction.State.ABORTING;
         for (Transaction.Slot s : tx.slots) if (said.get(s.member.id()).outcome() != Coordinator.Outcome.PREPARED) c.writes().settle(tx, s);
         recordAbort(tx, now);

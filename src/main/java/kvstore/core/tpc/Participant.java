@@ -20,7 +20,9 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A follower's side of two-phase commit (PROTOCOL.md, "Write path" steps 2 and 6, "Manual slot",
@@ -358,9 +360,8 @@ public final class Participant implements LogState {
         // wrote here by hand stays until the ring changes).
         boolean ringChanged = old == null || !old.settled() || !old.base().equals(v.base()) || !old.gone().equals(v.gone());
         if (v.settled() && ringChanged) {
-            sweepPlacement = placement;
-            sweepAfter = null;
-            sweep(SWEEP_SLICE);
+            Placement p = placement;
+            startSweep(e -> !e.getValue().live() || self != 0 && !p.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
         }
         // Keys this follower gains in a move, that it was no replica of under the view before the
         // move, may be left over from an earlier membership: a follower that skipped a settled view
@@ -375,12 +376,12 @@ public final class Participant implements LogState {
             gainedFrom = new Placement(old);
             gainedUpTo = store.highVersion();
         }
-        if (gainedFrom != null && v.copyRound() != 0 && (old == null || old.copyRound() != v.copyRound())) {
-            sweepGainedFrom = gainedFrom;
-            sweepGainedUpTo = gainedUpTo;
-            sweepAfter = null;
+        if (gainedFrom != null && v.copyRound() != 0 && old.copyRound() != v.copyRound()) {
+            Placement before = gainedFrom, now = placement;
+            long upTo = gainedUpTo;
             gainedFrom = null; // once per move: a later change of it compares with the view before that
-            sweep(SWEEP_SLICE);
+            startSweep(e -> e.getValue().version() <= upTo && !before.holds(self, e.getValue().hash())
+                    && now.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
         }
     }
 
@@ -397,27 +398,26 @@ public final class Participant implements LogState {
      * the shell). Until it ends such a key may still be listed here, never read through the leader
      * (it routes by the ring); it is gone before any newer view is applied (so a later move that
      * gives the key back never finds an old copy) and before a snapshot is taken. */
-    private Placement sweepPlacement;   // null: no sweep pending
-    private Placement sweepGainedFrom;  // or the placement before a view that gives this follower keys: its leftovers go
-    private long sweepGainedUpTo;       // (those with versions up to this)
-    private String sweepAfter;          // the last key looked at, null: from the start
+    private Predicate<Map.Entry<String, Store.Entry>> sweepDrops; // what the pass drops; null: no pass pending
+    private String sweepAfter;                                    // the last key looked at, null: from the start
 
-    /** True while keys a completed move took away, or leftovers in keys gained now, may still be held. */
-    public boolean sweeping() {
-        return sweepPlacement != null || sweepGainedFrom != null;
+    private void startSweep(Predicate<Map.Entry<String, Store.Entry>> drops) {
+        sweepDrops = drops;
+        sweepAfter = null;
+        sweep(SWEEP_SLICE);
     }
 
-    /** Looks at up to {@code max} more keys and drops those the completed move took away; true when more remain. */
+    /** True while keys a completed move took away, or leftovers in keys a move gives, may still be held. */
+    public boolean sweeping() {
+        return sweepDrops != null;
+    }
+
+    /** Looks at up to {@code max} more keys and drops those the pass under way drops; true when more remain. */
     public boolean sweep(int max) {
-        if (!sweeping()) return false;
-        Placement p = sweepPlacement, before = sweepGainedFrom, now = placement;
-        long upTo = sweepGainedUpTo;
-        sweepAfter = store.removeIf(sweepAfter, max, p != null
-                ? e -> !e.getValue().live() || self != 0 && !p.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey())
-                : e -> e.getValue().version() <= upTo && !before.holds(self, e.getValue().hash())
-                        && now.holds(self, e.getValue().hash()) && !locks.containsKey(e.getKey()));
-        if (sweepAfter == null) sweepPlacement = sweepGainedFrom = null;
-        return sweeping();
+        if (sweepDrops == null) return false;
+        sweepAfter = store.removeIf(sweepAfter, max, sweepDrops);
+        if (sweepAfter == null) sweepDrops = null;
+        return sweepDrops != null;
     }
 
     private void finishSweep() {

@@ -197,21 +197,15 @@ public final class Membership {
 
     /** The move is done: the target becomes the base; drained members are evicted. */
     public static Change finishMove(View v, long epoch, long nowMillis) {
-        return finishMove(v, epoch, nowMillis, Set.of());
+        return finishMove(v, epoch, nowMillis, Set.of(), false);
     }
 
     /**
      * As above, but not while some key would be left with no replica that answers: the members
      * {@code down} now (a gainer that crashed right after its copy, say) would be its only ones
      * once the old replicas drop it. The move waits until they answer or are evicted.
-     */
-    public static Change finishMove(View v, long epoch, long nowMillis, Collection<Long> down) {
-        return finishMove(v, epoch, nowMillis, down, false);
-    }
-
-    /**
-     * As above; {@code quorum} (cluster mode): nor while fewer than a majority of the members
-     * left would answer. A drain's completion takes a member out of the count: with two of five
+     * With {@code quorum} (cluster mode), nor while fewer than a majority of the members left
+     * would answer. A drain's completion takes a member out of the count: with two of five
      * members down, completing it would leave a view of four that two cannot log, and no later
      * change (an eviction of the two) could ever be acted on. Waiting keeps the view of five, in
      * which the three that answer can evict the two that do not.

@@ -744,7 +744,13 @@ final class Simulation {
             Leader a = activeLeader();
             // A wiped disk whose old identity is still a member: healing has not finished until it is evicted and refilled.
             if (a != null && a.keeper != null && f.up && !a.reaches(f) && a.keeper.latest().member(f.member.id()) != null) return true;
-            if (!wanted(f)) continue;
+            // A follower evicted while it was down learns it at the leader's next check (a real one
+            // also by registering again); until then it still holds the keys it had.
+            if (!wanted(f)) {
+                if (a != null && a.keeper != null && f.up && a.reaches(f)
+                        && (f.p.view() == null || f.p.view().number() < a.keeper.durable().number())) return true;
+                continue;
+            }
             Leader l = activeLeader();
             if (l != null && l.keeper != null && (f.p.view() == null || f.p.view().number() < l.keeper.latest().number())) return true;
         }

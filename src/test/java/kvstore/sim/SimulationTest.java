@@ -67,6 +67,14 @@ class SimulationTest {
         runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 4864637552221L);
         // a follower down while a move settled kept a key it lost, got it back in a later move: a deleted key came back
         runMany(Simulation.Faults.MEMBERSHIP, 1, false, 4994304809021L);
+        // a standby asked only the current replicas about a transaction the moved-away replicas had committed
+        runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 5139530172518L);
+        // a standby asked only the replicas of the keys reported held; the replica that committed the other key was never asked
+        runMany(Simulation.Faults.BANK, 1, true, 7000000001267L);
+        // ... and, asking every member, took the silence of one asked as "any member" for "does not know" after it proved a replica
+        runMany(Simulation.Faults.BANK, 1, true, 6567918120278L);
+        // the heal stopped waiting before an evicted follower that was down had heard of its eviction
+        runMany(Simulation.Faults.MEMBERSHIP, 1, false, 7000000001603L);
         // leftovers dropped as a move began: a DELETE planned under the view before it found no key
         runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 6145084733645L);
     }

@@ -22,8 +22,9 @@ import java.util.Set;
  *       restarts for those at once), otherwise abort — recorded durably before anyone is told,
  *       so it can never be decided commit later (presumed abort);</li>
  *   <li>cluster mode, where a standby's log is not the whole truth: ask every replica of its
- *       keys; commit (with the version a replica committed it at) if any committed it, abort
- *       once every replica answered and none did (no leader can have acknowledged it);</li>
+ *       keys and every other member that is up; commit (with the version a replica committed it
+ *       at) if any committed it, abort once every replica answered and none did, nor any other
+ *       member that answered (no leader can have acknowledged it);</li>
  *   <li>one of this epoch that we no longer track (a prepare that arrived after its abort): we
  *       never decided to commit it, so it is aborted.</li>
  * </ul>
@@ -34,6 +35,10 @@ final class Inherited {
     private final Set<TxId> abortsRecorded = new HashSet<>();
     /** Cluster mode: what each replica said about a transaction being resolved. */
     private final Map<TxId, Map<Long, Coordinator.OutcomeReply>> answers = new HashMap<>();
+    /** Cluster mode: the members asked that are not replicas of its keys (their silence counts as not knowing). */
+    private final Map<TxId, Set<Long>> extraAsked = new HashMap<>();
+    /** Cluster mode: the members of {@link #extraAsked} whose silence was taken as "does not know". */
+    private final Map<TxId, Set<Long>> guessed = new HashMap<>();
 
     Inherited(Coordinator c) {
         this.c = c;
@@ -87,13 +92,32 @@ final class Inherited {
                 tx.keys.add(key);
                 c.trackKey(tx, key);
                 for (Placement.Replica r : c.placement().writeSet(key)) {
-                    if (tx.slot(r.member().id()) != null) continue;
+                    if (tx.slot(r.member().id()) != null) {
+                        waitFor(tx, r.member(), now);
+                        continue;
+                    }
                     tx.slots.add(new Transaction.Slot(r.member(), List.of(), SlotState.HELD));
                     ask(tx, r.member(), now);
                 }
             }
         }
         if (s.state == SlotState.HELD && (tx.state == Transaction.State.ABORTED || tx.committed())) c.writes().due(tx, s, now);
+    }
+
+    /**
+     * A member asked as "any other member that is up" turns out to be a replica of the
+     * transaction's keys (a later report named a key it holds): its answer is waited for like any
+     * replica's, and a silence taken as "does not know" is asked again (simulation seed
+     * 6567918120278: that replica had committed it).
+     */
+    private void waitFor(Transaction tx, Member m, long now) {
+        Set<Long> extra = extraAsked.get(tx.id);
+        if (extra == null || !extra.remove(m.id())) return;
+        Map<Long, Coordinator.OutcomeReply> said = answers.get(tx.id);
+        if (said != null && guessed.getOrDefault(tx.id, Set.of()).contains(m.id())) {
+            said.remove(m.id());
+            ask(tx, m, now);
+        }
     }
 
     private void abortAt(Member m, Coordinator.Held h, long now) {
@@ -126,8 +150,20 @@ final class Inherited {
         replicas.put(reporter.id(), reporter);
         Placement p = c.placement();
         for (String key : h.keys()) for (Placement.Replica r : p.writeSet(key)) replicas.putIfAbsent(r.member().id(), r.member());
+        // The replicas that committed it may no longer be replicas of its keys: a move since can
+        // have taken the keys to members that got them by a copy, and know nothing of it
+        // (simulation seed 5139530172518). Every other member that is up is asked too; one that
+        // fails to answer once it is down is not waited for (it may be down for good).
+        Set<Long> others = new HashSet<>();
+        for (var vm : p.view().members()) {
+            Member m = vm.member();
+            if (replicas.containsKey(m.id()) || !c.isUp(m.id())) continue;
+            replicas.put(m.id(), m);
+            others.add(m.id());
+        }
         for (Member r : replicas.values()) tx.slots.add(new Transaction.Slot(r, List.of(), SlotState.HELD));
         answers.put(tx.id, new HashMap<>());
+        extraAsked.put(tx.id, others);
         c.trackInherited(tx);
         for (Transaction.Slot s : tx.slots) ask(tx, s.member, now);
     }
@@ -149,12 +185,21 @@ final class Inherited {
         Map<Long, Coordinator.OutcomeReply> said = answers.get(id);
         if (tx == null || said == null || tx.state != Transaction.State.RESOLVING || tx.slot(m.id()) == null) return;
         if (reply.outcome() == Coordinator.Outcome.UNREACHABLE) {
-            c.askAgainLater(() -> { if (tx.state == Transaction.State.RESOLVING) ask(tx, m, c.now()); });
-            return;
+            // A member asked only because it is up is not waited for once it is down (it may be
+            // for good); while it is up, a lost message is no answer: ask again.
+            if (extraAsked.getOrDefault(id, Set.of()).contains(m.id()) && !c.isUp(m.id())) {
+                reply = new Coordinator.OutcomeReply(Coordinator.Outcome.UNKNOWN, 0);
+                guessed.computeIfAbsent(id, k -> new HashSet<>()).add(m.id());
+            } else {
+                c.askAgainLater(() -> { if (tx.state == Transaction.State.RESOLVING) ask(tx, m, c.now()); });
+                return;
+            }
         }
         said.put(m.id(), reply);
         if (reply.outcome() == Coordinator.Outcome.COMMITTED) {
             answers.remove(id);
+            extraAsked.remove(id);
+            guessed.remove(id);
             tx.state = Transaction.State.COMMITTED;
             // The version it committed at there (0: too long ago to know; a new one above all
             // then, the same for every replica still to commit it).
@@ -173,8 +218,11 @@ final class Inherited {
             return;
         }
         for (Transaction.Slot s : tx.slots) if (!said.containsKey(s.member.id())) return; // wait for the rest
-        // Every replica answered and none committed: no leader can have acknowledged it. Abort.
+        // Every replica and every other member that was up answered, and none committed: no leader
+        // can have acknowledged it. Abort.
         answers.remove(id);
+        extraAsked.remove(id);
+        guessed.remove(id);
         tx.state = Transaction.State.ABORTING;
         for (Transaction.Slot s : tx.slots) if (said.get(s.member.id()).outcome() != Coordinator.Outcome.PREPARED) c.writes().settle(tx, s);
         recordAbort(tx, now);

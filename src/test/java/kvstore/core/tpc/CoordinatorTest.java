@@ -426,6 +426,74 @@ class CoordinatorTest {
         assertEquals(R1, p.to());
     }
 
+    /** The members a drain of effects asked about {@code tx}. */
+    static Set<Member> asked(List<Effect> es, TxId tx) {
+        Set<Member> out = new java.util.HashSet<>();
+        for (Effect.QueryOutcome q : only(es, Effect.QueryOutcome.class)) if (q.tx().equals(tx)) out.add(q.to());
+        return out;
+    }
+
+    @Test
+    void clusterModeResolvesAnInheritedTransactionByAskingEveryMemberThatIsUp() {
+        // Found by the simulation (seed 7000000001267): a transfer's other key lived on a member
+        // that committed it and held nothing prepared, so no report named it, and asking only the
+        // replicas of the reported key aborted a transaction that member had committed.
+        c = coordinator(Coordinator.Settings.cluster(), List.of());
+        TxId old = new TxId(5, 9);
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
+        assertEquals(Set.of(R1, R2, F2), asked(drain(), old), "the replicas of its key and the other member that is up");
+        c.outcomeKnown(old, R1.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        assertEquals(List.of(), only(drain(), Effect.Append.class), "not aborted while a member that is up has not answered");
+        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.COMMITTED, 9), now);
+        List<Effect.SendPhase2> p2 = only(drain(), Effect.SendPhase2.class);
+        assertEquals(2, p2.size());
+        assertTrue(p2.stream().allMatch(p -> p.commit() && p.version() == 9), "committed where it was prepared, at its version");
+    }
+
+    @Test
+    void aMemberAskedOnlyBecauseItIsUpIsAskedAgainWhileUpAndNotWaitedForOnceDown() {
+        c = coordinator(Coordinator.Settings.cluster(), List.of());
+        TxId old = new TxId(5, 9);
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
+        drain();
+        c.outcomeKnown(old, R1.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNKNOWN, 0), now);
+        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
+        c.tick(now += 100);
+        List<Effect> es = drain();
+        assertEquals(Set.of(F2), asked(es, old), "a lost answer from a member that is up is no answer: asked again");
+        assertEquals(List.of(), only(es, Effect.Append.class));
+        c.followerHealth(F2.id(), false, now);
+        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
+        assertEquals(List.of(new LogRecord.Abort(old)), only(drain(), Effect.Append.class).get(0).records(),
+                "down now: not waited for; every replica answered and none committed");
+    }
+
+    @Test
+    void aMemberAskedAsAnyMemberIsWaitedForOnceALaterReportMakesItAReplica() {
+        // Found by the simulation (seed 6567918120278): the member's silence had been taken as
+        // "does not know" before a report named a key it is a replica of, and it had committed it.
+        c = coordinator(Coordinator.Settings.cluster(), List.of());
+        TxId old = new TxId(5, 9);
+        String onF2 = null;
+        for (int i = 0; onF2 == null; i++) if (c.placement().writeSet("k" + i).stream().anyMatch(r -> r.member().equals(F2))) onF2 = "k" + i;
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
+        drain();
+        c.followerHealth(F2.id(), false, now);
+        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
+        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        drain();
+        c.followerHealth(F2.id(), true, now);
+        Member other = c.placement().writeSet(onF2).stream().map(r -> r.member()).filter(m -> !m.equals(F2)).findFirst().orElseThrow();
+        c.heldReport(other.id(), List.of(new Coordinator.Held(old, List.of(onF2), null)), now);
+        assertTrue(asked(drain(), old).contains(F2), "a replica of a key it writes: asked again, its guess forgotten");
+        c.outcomeKnown(old, R1.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        assertEquals(List.of(), only(drain(), Effect.Append.class), "not aborted before that replica answers");
+        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.COMMITTED, 9), now);
+        assertTrue(only(drain(), Effect.SendPhase2.class).stream().allMatch(p -> p.commit() && p.version() == 9));
+    }
+
     @Test
     void aJoiningMemberGetsWritesBlindAndNoReads() {
         View v = view();

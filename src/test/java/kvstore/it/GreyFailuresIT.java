@@ -88,6 +88,7 @@ class GreyFailuresIT {
                 c.followerNode(victim).signal("STOP");
                 // Counted from once the signal was sent: a request begun before it may still be answered.
                 long pausedAt = System.nanoTime();
+                System.out.println("paused follower " + victim + " at " + java.time.LocalTime.now());
                 // Paused long enough that its keys were asked for many times and other keys had a
                 // p99's worth of requests (and at least 5 s: past the checks' own detection).
                 Await.until("500 requests of each kind during the pause, for 5 s or more", Duration.ofSeconds(120), () -> {
@@ -111,6 +112,17 @@ class GreyFailuresIT {
                 System.out.printf("paused follower: other keys p99 %d ms before, %d ms during (%d and %d requests); its keys: %d requests,"
                                 + " slowest %d ms, %d reads answered, %d writes refused%n", p99Before, p99During, before.size(), during.size(),
                         victimDuring.size(), worstVictim, readsOk, writesRefused);
+                // The slowest requests for its keys, with when each began (ms after the pause) and what it got:
+                // a bound that fails says here which kind of request waited, and the nodes' logs say why.
+                String slowest = victimDuring.stream().sorted(Comparator.comparingLong(Sample::millis).reversed()).limit(5)
+                        .map(s -> (s.write() ? "PUT" : "GET") + " at +" + (s.startNanos() - pausedAt) / 1_000_000 + " ms: "
+                                + s.status() + " after " + s.millis() + " ms")
+                        .reduce((a, b) -> a + "; " + b).orElse("none");
+                System.out.println("paused follower: slowest requests for its keys: " + slowest);
+                if (worstVictim > 2_000) {
+                    System.out.println("leader log:\n" + c.leaderNode().stdout() + c.leaderNode().stderr());
+                    for (int i = 0; i < 3; i++) System.out.println("follower " + i + " log:\n" + c.followerNode(i).stdout() + c.followerNode(i).stderr());
+                }
                 assertTrue(before.size() > 100 && during.size() > 100, "the load ran");
                 assertTrue(p99During <= Math.max(2 * p99Before, p99Before + 50), "other keys keep their latency: p99 " + p99Before
                         + " ms before, " + p99During + " ms during the pause");

@@ -73,6 +73,8 @@ class SimulationTest {
         runMany(Simulation.Faults.BANK, 1, true, 7000000001267L);
         // ... and, asking every member, took the silence of one asked as "any member" for "does not know" after it proved a replica
         runMany(Simulation.Faults.BANK, 1, true, 6567918120278L);
+        // a member evicted and joining again voted "no key" on a DELETE the leader planned under the view before
+        runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 7200000000754L);
         // the heal stopped waiting before an evicted follower that was down had heard of its eviction
         runMany(Simulation.Faults.MEMBERSHIP, 1, false, 7000000001603L);
         // leftovers dropped as a move began: a DELETE planned under the view before it found no key

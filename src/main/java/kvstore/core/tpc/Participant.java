@@ -190,6 +190,12 @@ public final class Participant implements LogState {
         }
         for (Write w : writes) {
             if (w.blind()) continue;
+            boolean checked = w.ifVersion() >= 0 || w.kind() == Write.Kind.DELETE;
+            // The view it logged, newer than the one the leader planned under, says it does not
+            // hold the key's latest value (evicted and joining again, or the key moved away): what
+            // it holds answers no condition; "no key" or a version mismatch would be wrong answers
+            // (simulation seed 7200000000754). A no vote the client may retry.
+            if (checked && !tx.isManual() && !currentFor(w.key())) return Step.of(500, Errors.UNABLE);
             long live = store.liveVersion(w.key());
             if (w.ifVersion() >= 0 && w.ifVersion() != live) return Step.of(500, Errors.VERSION_MISMATCH).withVersion(live);
             if (w.kind() == Write.Kind.DELETE && live == 0) return Step.of(500, Errors.NO_KEY);

@@ -359,6 +359,30 @@ class ParticipantTest {
     }
 
     @Test
+    void aMemberJoiningAgainAnswersNoConditionFromWhatItDoesNotHold() {
+        // Found by the simulation (seed 7200000000754): the leader still acted on the view before
+        // the eviction, where this member was a current replica, and sent it a DELETE that checks
+        // the key exists; the member, evicted and back as a joining one, voted "no key".
+        Participant f = new Participant(F2.id());
+        View v = formed(F1, F2, F3);
+        f.learnView(v);
+        f.prepare(new TxId(1, 1), 1, List.of(Write.put("a", "1")), null, 0);
+        f.commit(new TxId(1, 1), 1, 1, null);
+        View evicted = Membership.evict(v, F2.host(), F2.port(), true, Set.of(), 1, 5).view();
+        f.learnView(evicted);
+        f.learnView(Membership.register(evicted, F2.host(), F2.port(), "id-2", 1, 6).view());
+        assertEquals("joining", f.state());
+        Participant.Step del = f.prepare(new TxId(1, 2), 1, List.of(Write.delete("a")), null, 0);
+        assertEquals(500, del.status());
+        assertEquals(Errors.UNABLE, del.body(), "not \"no key\": it does not hold the key's latest value");
+        Participant.Step cas = f.prepare(new TxId(1, 3), 1, List.of(Write.put("a", "2").withCondition(1)), null, 0);
+        assertEquals(Errors.UNABLE, cas.body(), "not a version mismatch");
+        assertEquals(202, f.prepare(new TxId(1, 4), 1, List.of(Write.delete("a").blindly()), null, 0).status(), "blind: no condition");
+        f.abort(new TxId(1, 4), 1);
+        assertEquals(Errors.NO_KEY, f.prepareByHand(Write.delete("a"), 0).body(), "a person's DELETE by hand answers as the seed's did");
+    }
+
+    @Test
     void aSettledViewDropsTheKeysThatMovedAway() {
         View v = formed(F1, F2, F3);
         Placement p3 = new Placement(v);

@@ -78,4 +78,30 @@ class ViewKeeperTest {
         }
         assertTrue(checked > 0, "some pair of members holds no key alone");
     }
+
+    @Test
+    void inClusterModeAnEvictionCountsADrainingMemberAmongTheVoters() {
+        // Found by the simulation (seed 7500000000484, standby takeovers): five members, one
+        // draining, two that lost their disks and one down. Evicting the one down left four
+        // members, two answering; the majority rule counted three (memberCount leaves the
+        // draining one out), a leader taking office needs three of four, and none ever could.
+        View v = View.empty(3, 1, 5); // redundancy 3: a key keeps a replica with three of five down
+        for (int port = 16201; port <= 16205; port++) v = Membership.register(v, "127.0.0.1", port, "id-" + port, 1, 0).view();
+        v = Membership.drain(v, "127.0.0.1", 16204, 1).view();
+        long draining = Member.of("127.0.0.1", 16204).id();
+        List<Integer> others = List.of(16201, 16202, 16203, 16205);
+        int checked = 0;
+        for (int evicted : others) {
+            for (int lost : others) {
+                if (lost == evicted) continue;
+                List<Long> down = List.of(Member.of("127.0.0.1", evicted).id(), Member.of("127.0.0.1", lost).id(), draining);
+                // Only where the keys would still have a current replica: then only the majority rule refuses.
+                if (Membership.evict(v, "127.0.0.1", evicted, true, down, false, 1, 0).view() == null) continue;
+                checked++;
+                assertEquals(null, Membership.evict(v, "127.0.0.1", evicted, true, down, true, 1, 0).view(),
+                        "two of the four members left answer: no majority");
+            }
+        }
+        assertTrue(checked > 0, "some eviction keeps every key a current replica");
+    }
 }

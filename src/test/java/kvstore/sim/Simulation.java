@@ -903,7 +903,7 @@ final class Simulation {
             if (cp == null) {
                 // The source is down or does not know the round: skip it if the others cover its keys
                 // (else wait for it) and start over.
-                if (!s.up) {
+                if (!s.up && f.p.view() != null) { // (the gainer may have lost its disk since the chain began)
                     Set<Long> without = new HashSet<>(skip);
                     without.add(s.member.id());
                     if (new Placement(f.p.view()).sourcesCover(f.member.id(), without)) skip.add(s.member.id());

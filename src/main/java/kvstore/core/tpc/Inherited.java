@@ -31,7 +31,8 @@ import java.util.Set;
  */
 final class Inherited {
     private final Coordinator c;
-    private final Set<TxId> commitsFromLog = new HashSet<>();
+    /** The decisions our log held without an END when we started, with their versions. */
+    private final Map<TxId, Long> commitsFromLog = new HashMap<>();
     private final Set<TxId> abortsRecorded = new HashSet<>();
     /** Cluster mode: what each replica said about a transaction being resolved. */
     private final Map<TxId, Map<Long, Coordinator.OutcomeReply>> answers = new HashMap<>();
@@ -52,7 +53,7 @@ final class Inherited {
             Member m = c.member(id);
             if (m != null) tx.slots.add(new Transaction.Slot(m, List.of(), SlotState.HELD));
         }
-        commitsFromLog.add(tx.id);
+        commitsFromLog.put(tx.id, tx.version);
         c.trackInherited(tx);
         for (Transaction.Slot s : tx.slots) c.writes().due(tx, s, now);
     }
@@ -67,16 +68,25 @@ final class Inherited {
         }
         Transaction tx = c.transaction(h.tx());
         if (tx == null) {
-            boolean commit = commitsFromLog.contains(h.tx());
+            Long committedAt = commitsFromLog.get(h.tx());
             boolean recorded = abortsRecorded.contains(h.tx());
-            if (!commit && !recorded && c.settings().resolveHeldByQuery()) {
-                resolve(m, h, now);
-                return;
+            if (committedAt != null) {
+                // Our log's decision, settled and forgotten since: the report was made before the
+                // replica applied the commit (simulation seed 7800000000346 recorded an ABORT for
+                // it). A repeat of the commit answers it; a replica that has it answers 204.
+                tx = new Transaction(h.tx(), null, h.keys(), 0, Transaction.State.COMMITTED);
+                tx.version = committedAt;
+                c.trackInherited(tx);
+            } else {
+                if (!recorded && c.settings().resolveHeldByQuery()) {
+                    resolve(m, h, now);
+                    return;
+                }
+                tx = new Transaction(h.tx(), null, h.keys(), 0, recorded ? Transaction.State.ABORTED : Transaction.State.ABORTING);
+                tx.ridText = h.rid();
+                c.trackInherited(tx);
+                if (!recorded) recordAbort(tx, now);
             }
-            tx = new Transaction(h.tx(), null, h.keys(), 0, recorded ? Transaction.State.ABORTED : Transaction.State.ABORTING);
-            tx.ridText = h.rid();
-            c.trackInherited(tx);
-            if (!recorded) recordAbort(tx, now);
         }
         Transaction.Slot s = tx.slot(m.id());
         if (s == null) {

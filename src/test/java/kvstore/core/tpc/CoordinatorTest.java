@@ -414,6 +414,26 @@ class CoordinatorTest {
     }
 
     @Test
+    void aReportOlderThanTheCommitOfADecisionFromTheLogGetsTheCommitAgainNeverAnAbort() {
+        // Found by the simulation (seed 7800000000346): a restarted leader re-sent the commit of a
+        // decision from its log; both replicas acknowledged it, then a check answer made before
+        // one of them applied it arrived, and the leader recorded an ABORT for a committed transaction.
+        TxId old = new TxId(6, 3);
+        c = coordinator(Coordinator.Settings.defaults(), List.of(new LogRecord.Decision(old, 30, List.of(K), List.of(R1.id(), R2.id()))));
+        drain();
+        c.phase2Done(old, R1.id(), Phase2Result.ACK, now);
+        c.phase2Done(old, R2.id(), Phase2Result.ACK, now);
+        assertEquals(0, c.pendingTransactions());
+        drain();
+        c.heldReport(R2.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
+        List<Effect> es = drain();
+        for (Effect.Append a : only(es, Effect.Append.class)) assertFalse(a.records().contains(new LogRecord.Abort(old)), "no abort of a commit");
+        List<Effect.SendPhase2> p2 = only(es, Effect.SendPhase2.class);
+        assertEquals(1, p2.size());
+        assertTrue(p2.get(0).commit() && p2.get(0).version() == 30 && p2.get(0).to().equals(R2), "the commit again, at its version");
+    }
+
+    @Test
     void aHeldTransactionWithoutADecisionIsAbortedDurablyBeforeAnyoneIsTold() {
         TxId old = new TxId(5, 9);
         c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);

@@ -79,6 +79,8 @@ class SimulationTest {
         runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 7500000000484L);
         // a check answer older than the re-sent commit of a decision from the log: the leader recorded an ABORT for it
         runMany(Simulation.Faults.ROUGH, 1, false, 7800000000346L);
+        // the only replica that committed a DELETE was evicted while down; a new leader asked only members, and aborted it
+        runMany(Simulation.Faults.BANK, 1, true, 8000000001294L);
         // the heal stopped waiting before an evicted follower that was down had heard of its eviction
         runMany(Simulation.Faults.MEMBERSHIP, 1, false, 7000000001603L);
         // leftovers dropped as a move began: a DELETE planned under the view before it found no key

@@ -394,8 +394,7 @@ public final class Coordinator implements Lanes.Ready {
 
     public void outcomeKnown(TxId tx, long followerId, OutcomeReply reply, long now) {
         this.now = now;
-        Member m = member(followerId);
-        if (m != null) inherited.outcome(tx, m, reply, now);
+        inherited.outcome(tx, followerId, reply, now);
     }
 
     public void ridAnswered(long queryId, long followerId, RidReply reply, long now) {

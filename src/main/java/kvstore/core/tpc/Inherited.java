@@ -171,11 +171,31 @@ final class Inherited {
             replicas.put(m.id(), m);
             others.add(m.id());
         }
+        // So are the followers the view no longer counts (evicted, or gone from the ring): one
+        // dropped its keys, but remembers the outcomes it applied, and may be the replica that
+        // committed it (simulation seed 8000000001294). Whether one is up is not watched: one
+        // that does not answer is taken as not knowing.
+        for (Member m : former(p.view())) {
+            if (replicas.containsKey(m.id())) continue;
+            replicas.put(m.id(), m);
+            others.add(m.id());
+        }
         for (Member r : replicas.values()) tx.slots.add(new Transaction.Slot(r, List.of(), SlotState.HELD));
         answers.put(tx.id, new HashMap<>());
         extraAsked.put(tx.id, others);
         c.trackInherited(tx);
         for (Transaction.Slot s : tx.slots) ask(tx, s.member, now);
+    }
+
+    /** The followers a view names but does not count as members: base members gone, and those evicted. */
+    private static List<Member> former(kvstore.core.view.View v) {
+        List<Member> out = new ArrayList<>();
+        for (Member m : v.base()) if (v.gone().contains(m.id()) && v.member(m.id()) == null) out.add(m);
+        for (var e : v.evicted()) {
+            Member m = Member.of(e.host(), e.port());
+            if (v.member(m.id()) == null && !out.contains(m)) out.add(m);
+        }
+        return out;
     }
 
     private void ask(Transaction tx, Member m, long now) {
@@ -190,14 +210,15 @@ final class Inherited {
     }
 
     /** A replica's answer about a transaction being resolved. */
-    void outcome(TxId id, Member m, Coordinator.OutcomeReply reply, long now) {
+    void outcome(TxId id, long memberId, Coordinator.OutcomeReply reply, long now) {
         Transaction tx = c.transaction(id);
         Map<Long, Coordinator.OutcomeReply> said = answers.get(id);
-        if (tx == null || said == null || tx.state != Transaction.State.RESOLVING || tx.slot(m.id()) == null) return;
+        if (tx == null || said == null || tx.state != Transaction.State.RESOLVING || tx.slot(memberId) == null) return;
+        Member m = tx.slot(memberId).member; // (a former member is asked too, and known only here)
         if (reply.outcome() == Coordinator.Outcome.UNREACHABLE) {
             // A member asked only because it is up is not waited for once it is down (it may be
-            // for good); while it is up, a lost message is no answer: ask again.
-            if (extraAsked.getOrDefault(id, Set.of()).contains(m.id()) && !c.isUp(m.id())) {
+            // for good), nor is a former member; while it is up, a lost message is no answer: ask again.
+            if (extraAsked.getOrDefault(id, Set.of()).contains(m.id()) && !(c.isUp(m.id()) && c.isMember(m.id()))) {
                 reply = new Coordinator.OutcomeReply(Coordinator.Outcome.UNKNOWN, 0);
                 guessed.computeIfAbsent(id, k -> new HashSet<>()).add(m.id());
             } else {
@@ -207,6 +228,7 @@ final class Inherited {
         }
         said.put(m.id(), reply);
         if (reply.outcome() == Coordinator.Outcome.COMMITTED) {
+            Set<Long> extra = extraAsked.getOrDefault(id, Set.of());
             answers.remove(id);
             extraAsked.remove(id);
             guessed.remove(id);
@@ -218,7 +240,8 @@ final class Inherited {
             c.countCommit();
             for (Transaction.Slot s : tx.slots) {
                 Coordinator.OutcomeReply a = said.get(s.member.id());
-                if (a == null || a.outcome() == Coordinator.Outcome.PREPARED) c.writes().due(tx, s, now);
+                // One asked only as "any other member" that has not answered holds none of its keys.
+                if (a == null ? !extra.contains(s.member.id()) : a.outcome() == Coordinator.Outcome.PREPARED) c.writes().due(tx, s, now);
                 else c.writes().settle(tx, s);
                 if (a != null && a.outcome() == Coordinator.Outcome.ABORTED) {
                     c.effect(new Effect.Alarm(tx.id + " is committed on one replica and aborted on " + s.member.address()));

@@ -472,6 +472,34 @@ class CoordinatorTest {
     }
 
     @Test
+    void clusterModeAsksAnEvictedFollowerTooWithoutWaitingForIt() {
+        // Found by the simulation (seed 8000000001294): the one replica that committed a DELETE
+        // was evicted while down; back, it had dropped its keys but remembered the outcome, and
+        // a new leader that asked only members aborted what a client had been told was done.
+        c = coordinator(Coordinator.Settings.cluster(), List.of());
+        View evicted = Membership.evict(view(), R2.host(), R2.port(), true, Set.of(R2.id()), 7, now).view();
+        c.useView(evicted, now);
+        drain();
+        TxId old = new TxId(5, 9);
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
+        Set<Member> asked = asked(drain(), old);
+        assertTrue(asked.contains(R2), "the evicted follower is asked: " + asked);
+        for (Member m : asked) if (!m.equals(R2)) c.outcomeKnown(old, m.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        assertEquals(List.of(), only(drain(), Effect.Append.class), "waiting for the evicted follower's answer");
+        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.COMMITTED, 9), now);
+        List<Effect.SendPhase2> p2 = only(drain(), Effect.SendPhase2.class);
+        assertTrue(!p2.isEmpty() && p2.stream().allMatch(p -> p.commit() && p.version() == 9 && !p.to().equals(R2)), "committed where it is prepared");
+
+        TxId other = new TxId(5, 10);
+        c.heldReport(R1.id(), List.of(new Coordinator.Held(other, List.of("k2"), null)), now);
+        Set<Member> asked2 = asked(drain(), other);
+        for (Member m : asked2) if (!m.equals(R2)) c.outcomeKnown(other, m.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        c.outcomeKnown(other, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
+        assertEquals(List.of(new LogRecord.Abort(other)), only(drain(), Effect.Append.class).get(0).records(),
+                "no answer from it: not waited for");
+    }
+
+    @Test
     void aMemberAskedOnlyBecauseItIsUpIsAskedAgainWhileUpAndNotWaitedForOnceDown() {
         c = coordinator(Coordinator.Settings.cluster(), List.of());
         TxId old = new TxId(5, 9);

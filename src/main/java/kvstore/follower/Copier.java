@@ -134,8 +134,25 @@ final class Copier {
         return fetch(r, src)
                 .retryWhen(backoff())
                 .repeatUntil(() -> cursor.containsKey(src.id()) && cursor.get(src.id()) == null)
-                .concatMapCompletable(page -> apply(page).andThen(pace(page)), PAGES_AHEAD);
+                .concatMapCompletable(page -> sweepDone().andThen(apply(page)).andThen(pace(page)), PAGES_AHEAD);
     }
+
+    /**
+     * Waits, going on with it a slice at a time, while a pass over the store is still dropping
+     * what a view took away or leftovers in the keys this move gives (Participant#sweep): a page
+     * applied before it ends would have to finish it at once, on the event loop (about 1.2 s per
+     * million keys).
+     */
+    private Completable sweepDone() {
+        return Completable.defer(() -> {
+            if (!participant.sweeping()) return Completable.complete();
+            participant.sweep(Participant.SWEEP_SLICE);
+            return Completable.timer(SWEEP_WAIT_MILLIS, TimeUnit.MILLISECONDS, scheduler).andThen(sweepDone());
+        });
+    }
+
+    /** How often a page waiting for a pass over the store looks again (one slice each time). */
+    private static final long SWEEP_WAIT_MILLIS = 5;
 
     /** One page from a source, after the cursor; each subscription (a retry, the next page) reads the cursor anew. */
     private Single<Participant.CopyPage> fetch(long r, Member src) {

@@ -446,6 +446,11 @@ class CoordinatorTest {
         assertEquals(R1, p.to());
     }
 
+    /** {@code m} answers what became of {@code tx}. */
+    void answered(TxId tx, Member m, Coordinator.Outcome outcome, long version) {
+        c.outcomeKnown(tx, m.id(), new Coordinator.OutcomeReply(outcome, version), now);
+    }
+
     /** The members a drain of effects asked about {@code tx}. */
     static Set<Member> asked(List<Effect> es, TxId tx) {
         Set<Member> out = new java.util.HashSet<>();
@@ -462,10 +467,10 @@ class CoordinatorTest {
         TxId old = new TxId(5, 9);
         c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
         assertEquals(Set.of(R1, R2, F2), asked(drain(), old), "the replicas of its key and the other member that is up");
-        c.outcomeKnown(old, R1.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
-        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        answered(old, R1, Coordinator.Outcome.PREPARED, 0);
+        answered(old, R2, Coordinator.Outcome.PREPARED, 0);
         assertEquals(List.of(), only(drain(), Effect.Append.class), "not aborted while a member that is up has not answered");
-        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.COMMITTED, 9), now);
+        answered(old, F2, Coordinator.Outcome.COMMITTED, 9);
         List<Effect.SendPhase2> p2 = only(drain(), Effect.SendPhase2.class);
         assertEquals(2, p2.size());
         assertTrue(p2.stream().allMatch(p -> p.commit() && p.version() == 9), "committed where it was prepared, at its version");
@@ -484,17 +489,17 @@ class CoordinatorTest {
         c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
         Set<Member> asked = asked(drain(), old);
         assertTrue(asked.contains(R2), "the evicted follower is asked: " + asked);
-        for (Member m : asked) if (!m.equals(R2)) c.outcomeKnown(old, m.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        for (Member m : asked) if (!m.equals(R2)) answered(old, m, Coordinator.Outcome.PREPARED, 0);
         assertEquals(List.of(), only(drain(), Effect.Append.class), "waiting for the evicted follower's answer");
-        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.COMMITTED, 9), now);
+        answered(old, R2, Coordinator.Outcome.COMMITTED, 9);
         List<Effect.SendPhase2> p2 = only(drain(), Effect.SendPhase2.class);
         assertTrue(!p2.isEmpty() && p2.stream().allMatch(p -> p.commit() && p.version() == 9 && !p.to().equals(R2)), "committed where it is prepared");
 
         TxId other = new TxId(5, 10);
         c.heldReport(R1.id(), List.of(new Coordinator.Held(other, List.of("k2"), null)), now);
         Set<Member> asked2 = asked(drain(), other);
-        for (Member m : asked2) if (!m.equals(R2)) c.outcomeKnown(other, m.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
-        c.outcomeKnown(other, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
+        for (Member m : asked2) if (!m.equals(R2)) answered(other, m, Coordinator.Outcome.PREPARED, 0);
+        answered(other, R2, Coordinator.Outcome.UNREACHABLE, 0);
         assertEquals(List.of(new LogRecord.Abort(other)), only(drain(), Effect.Append.class).get(0).records(),
                 "no answer from it: not waited for");
     }
@@ -505,15 +510,15 @@ class CoordinatorTest {
         TxId old = new TxId(5, 9);
         c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
         drain();
-        c.outcomeKnown(old, R1.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
-        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNKNOWN, 0), now);
-        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
+        answered(old, R1, Coordinator.Outcome.PREPARED, 0);
+        answered(old, R2, Coordinator.Outcome.UNKNOWN, 0);
+        answered(old, F2, Coordinator.Outcome.UNREACHABLE, 0);
         c.tick(now += 100);
         List<Effect> es = drain();
         assertEquals(Set.of(F2), asked(es, old), "a lost answer from a member that is up is no answer: asked again");
         assertEquals(List.of(), only(es, Effect.Append.class));
         c.followerHealth(F2.id(), false, now);
-        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
+        answered(old, F2, Coordinator.Outcome.UNREACHABLE, 0);
         assertEquals(List.of(new LogRecord.Abort(old)), only(drain(), Effect.Append.class).get(0).records(),
                 "down now: not waited for; every replica answered and none committed");
     }
@@ -529,16 +534,16 @@ class CoordinatorTest {
         c.heldReport(R1.id(), List.of(new Coordinator.Held(old, List.of(K), null)), now);
         drain();
         c.followerHealth(F2.id(), false, now);
-        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.UNREACHABLE, 0), now);
-        c.outcomeKnown(old, R2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        answered(old, F2, Coordinator.Outcome.UNREACHABLE, 0);
+        answered(old, R2, Coordinator.Outcome.PREPARED, 0);
         drain();
         c.followerHealth(F2.id(), true, now);
         Member other = c.placement().writeSet(onF2).stream().map(r -> r.member()).filter(m -> !m.equals(F2)).findFirst().orElseThrow();
         c.heldReport(other.id(), List.of(new Coordinator.Held(old, List.of(onF2), null)), now);
         assertTrue(asked(drain(), old).contains(F2), "a replica of a key it writes: asked again, its guess forgotten");
-        c.outcomeKnown(old, R1.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.PREPARED, 0), now);
+        answered(old, R1, Coordinator.Outcome.PREPARED, 0);
         assertEquals(List.of(), only(drain(), Effect.Append.class), "not aborted before that replica answers");
-        c.outcomeKnown(old, F2.id(), new Coordinator.OutcomeReply(Coordinator.Outcome.COMMITTED, 9), now);
+        answered(old, F2, Coordinator.Outcome.COMMITTED, 9);
         assertTrue(only(drain(), Effect.SendPhase2.class).stream().allMatch(p -> p.commit() && p.version() == 9));
     }
 

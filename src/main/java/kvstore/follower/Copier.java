@@ -160,6 +160,8 @@ final class Copier {
             StringBuilder uri = new StringBuilder("/tpc/copy?round=").append(r)
                     .append("&for=").append(Long.toUnsignedString(self))
                     .append("&limit=").append(sourceForeground > CopyPace.BUSY_MESSAGES_PER_SECOND ? BUSY_PAGE_KEYS : PAGE_KEYS).append("&bytes=").append(PAGE_BYTES);
+            // The view it asks under: the source answers only under the same one (it decides which keys are its to send).
+            if (participant.view() != null) uri.append("&view=").append(participant.view().number());
             String from = cursor.get(src.id());
             if (from != null) {
                 uri.append("&after=");

@@ -27,7 +27,7 @@ final class CopyAhead {
     static final int GAINERS = 4;
 
     /** The request a page answers. */
-    record Ask(long round, long gainer, String after, int limit, int maxBytes, Set<Long> skip) {}
+    record Ask(long round, long gainer, String after, int limit, int maxBytes, Set<Long> skip, long view) {}
 
     /** A page on the wire, and where the one after it starts (null: it is the last). */
     record Page(Buffer body, String next) {}
@@ -56,7 +56,7 @@ final class CopyAhead {
     /** Makes the page after {@code sent} ahead of its request; returns it (null: {@code sent} was the last, or it is held back). */
     Page makeNext(Ask sent, Page page) {
         if (page.next() == null) return null;
-        Ask ask = new Ask(sent.round(), sent.gainer(), page.next(), sent.limit(), sent.maxBytes(), sent.skip());
+        Ask ask = new Ask(sent.round(), sent.gainer(), page.next(), sent.limit(), sent.maxBytes(), sent.skip(), sent.view());
         View view = participant.get().view();
         Page next = make(ask);
         if (next != null) byGainer.put(ask.gainer(), new Made(ask, view, next));
@@ -64,7 +64,7 @@ final class CopyAhead {
     }
 
     private Page make(Ask ask) {
-        Participant.CopyPage page = participant.get().copyPage(ask.round(), ask.gainer(), ask.after(), ask.limit(), ask.maxBytes(), ask.skip());
+        Participant.CopyPage page = participant.get().copyPage(ask.round(), ask.gainer(), ask.after(), ask.limit(), ask.maxBytes(), ask.skip(), ask.view());
         return page == null ? null : new Page(kvstore.http.Wrap.bytes(CopyWire.encode(page)), page.next());
     }
 }

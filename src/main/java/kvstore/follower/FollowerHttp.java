@@ -215,9 +215,10 @@ final class FollowerHttp {
     }
 
     /**
-     * GET /tpc/copy?round=R&for=ID[&after=K][&limit=N][&bytes=B][&skip=ID,...]: the next keys a
-     * gainer copies from this follower in copy round R (PROTOCOL.md, "Views and moving keys").
-     * 409 when this follower does not know that round (its view is older or newer).
+     * GET /tpc/copy?round=R&for=ID[&after=K][&limit=N][&bytes=B][&skip=ID,...][&view=V]: the next
+     * keys a gainer copies from this follower in copy round R (PROTOCOL.md, "Views and moving
+     * keys"). 409 when this follower does not know that round (its view is older or newer), or
+     * its view is not the gainer's view V.
      */
     private void copy(HttpServerRequest req, HttpMethod method, Params p) {
         long round = p.malformed() || p.count("round") != 1 ? -1 : KeyRequest.parseEpoch(p.get("round"));
@@ -229,6 +230,7 @@ final class FollowerHttp {
         }
         long limit = p.get("limit") == null ? 1000 : KeyRequest.parseEpoch(p.get("limit"));
         long bytes = p.get("bytes") == null ? 1 << 20 : KeyRequest.parseEpoch(p.get("bytes"));
+        long view = p.get("view") == null ? 0 : KeyRequest.parseEpoch(p.get("view"));
         java.util.Set<Long> skip = new java.util.HashSet<>();
         String skipText = p.get("skip");
         try {
@@ -236,11 +238,11 @@ final class FollowerHttp {
         } catch (NumberFormatException e) {
             round = -1;
         }
-        if (method != HttpMethod.GET || round < 1 || gainer == 0 || limit < 1 || bytes < 1 || skip.size() > 1000) {
+        if (method != HttpMethod.GET || round < 1 || gainer == 0 || limit < 1 || bytes < 1 || view < 0 || skip.size() > 1000) {
             Replies.text(req, 500, Errors.INVALID_REQUEST);
             return;
         }
-        CopyAhead.Ask ask = new CopyAhead.Ask(round, gainer, p.get("after"), (int) Math.min(limit, 10_000), (int) Math.min(bytes, 4 << 20), skip);
+        CopyAhead.Ask ask = new CopyAhead.Ask(round, gainer, p.get("after"), (int) Math.min(limit, 10_000), (int) Math.min(bytes, 4 << 20), skip, view);
         CopyAhead.Page page = copyAhead.page(ask);
         if (page == null) {
             Replies.text(req, 409, "error: copy round " + round + " unknown here");

@@ -40,7 +40,7 @@ class CopyAheadTest {
         List<String> plain = new ArrayList<>();
         String after = null;
         do {
-            Participant.CopyPage p = src.copyPage(round, F3.id(), after, 7, 1 << 20, Set.of());
+            Participant.CopyPage p = src.copyPage(round, F3.id(), after, 7, 1 << 20, Set.of(), 0);
             for (LogRecord.Data d : p.entries()) plain.add(d.key());
             after = p.next();
         } while (after != null);
@@ -48,7 +48,7 @@ class CopyAheadTest {
 
         CopyAhead ahead = new CopyAhead(() -> src);
         List<String> got = new ArrayList<>();
-        CopyAhead.Ask ask = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of());
+        CopyAhead.Ask ask = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of(), 0);
         CopyAhead.Page page = ahead.page(ask);
         int served = 0;
         while (true) {
@@ -58,7 +58,7 @@ class CopyAheadTest {
                 assertNull(made);
                 break;
             }
-            ask = new CopyAhead.Ask(round, F3.id(), page.next(), 7, 1 << 20, Set.of());
+            ask = new CopyAhead.Ask(round, F3.id(), page.next(), 7, 1 << 20, Set.of(), 0);
             page = ahead.page(ask);
             assertSame(made, page, "the page made ahead is the one served");
             served++;
@@ -72,7 +72,7 @@ class CopyAheadTest {
         Participant src = source();
         long round = src.view().copyRound();
         CopyAhead ahead = new CopyAhead(() -> src);
-        CopyAhead.Ask first = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of());
+        CopyAhead.Ask first = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of(), 0);
         CopyAhead.Page page = ahead.page(first);
 
         // a retry of the same page (its answer was lost) gets that page, not the one made ahead
@@ -85,7 +85,7 @@ class CopyAheadTest {
         // under a newer view (here: a capacity change) the page is made anew
         made = ahead.makeNext(first, page);
         src.learnView(Membership.capacity(src.view(), 4, 1).view());
-        CopyAhead.Ask next = new CopyAhead.Ask(src.view().copyRound(), F3.id(), page.next(), 7, 1 << 20, Set.of());
+        CopyAhead.Ask next = new CopyAhead.Ask(src.view().copyRound(), F3.id(), page.next(), 7, 1 << 20, Set.of(), 0);
         assertEquals(round, src.view().copyRound(), "the same copy round, in a newer view");
         CopyAhead.Page fresh = ahead.page(next);
         assertNotNull(fresh);
@@ -98,16 +98,16 @@ class CopyAheadTest {
         Participant src = source();
         long round = src.view().copyRound();
         CopyAhead ahead = new CopyAhead(() -> src);
-        CopyAhead.Ask ask = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of());
+        CopyAhead.Ask ask = new CopyAhead.Ask(round, F3.id(), null, 7, 1 << 20, Set.of(), 0);
         CopyAhead.Page page = ahead.page(ask);
         CopyAhead.Page made = ahead.makeNext(ask, page);
         // other gainers' asks (unknown ids get empty pages that end at once, or pages that go on)
         for (long g = 1; g <= CopyAhead.GAINERS; g++) {
-            CopyAhead.Ask other = new CopyAhead.Ask(round, g, null, 7, 1 << 20, Set.of());
+            CopyAhead.Ask other = new CopyAhead.Ask(round, g, null, 7, 1 << 20, Set.of(), 0);
             CopyAhead.Page p = ahead.page(other);
             if (p != null) ahead.makeNext(other, p.next() == null ? new CopyAhead.Page(p.body(), "k") : p);
         }
-        CopyAhead.Page later = ahead.page(new CopyAhead.Ask(round, F3.id(), page.next(), 7, 1 << 20, Set.of()));
+        CopyAhead.Page later = ahead.page(new CopyAhead.Ask(round, F3.id(), page.next(), 7, 1 << 20, Set.of(), 0));
         assertNotSame(made, later, "the oldest prepared page was dropped");
         assertEquals(keys(made), keys(later));
     }

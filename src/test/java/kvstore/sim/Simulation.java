@@ -899,7 +899,7 @@ final class Simulation {
         Follower s = sources.get(at);
         int steps = f.copySteps;
         sendBetweenFollowers(() -> {
-            Participant.CopyPage cp = s.up ? s.p.copyPage(round, f.member.id(), after, 3, 1 << 20, skip) : null;
+            Participant.CopyPage cp = s.up ? s.p.copyPage(round, f.member.id(), after, 3, 1 << 20, skip, f.p.view() == null ? 0 : f.p.view().number()) : null;
             if (cp == null) {
                 // The source is down or does not know the round: skip it if the others cover its keys
                 // (else wait for it) and start over.

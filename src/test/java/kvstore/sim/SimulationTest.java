@@ -81,6 +81,8 @@ class SimulationTest {
         runMany(Simulation.Faults.ROUGH, 1, false, 7800000000346L);
         // the only replica that committed a DELETE was evicted while down; a new leader asked only members, and aborted it
         runMany(Simulation.Faults.BANK, 1, true, 8000000001294L);
+        // a source under the view before a gainer was made current sent none of the keys the gainer expected from it
+        runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 8700000000435L);
         // the heal stopped waiting before an evicted follower that was down had heard of its eviction
         runMany(Simulation.Faults.MEMBERSHIP, 1, false, 7000000001603L);
         // leftovers dropped as a move began: a DELETE planned under the view before it found no key

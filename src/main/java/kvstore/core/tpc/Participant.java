@@ -477,10 +477,15 @@ public final class Participant implements LogState {
      * copy round {@code round} and must copy from this follower (the first base replica not gone
      * and not in {@code skip}), with their versions and deletions. Null when this follower does
      * not know that round (its view is older or newer), or while a transaction from before the
-     * round holds one of the keys (see {@link #holdsOlderThan}): the gainer asks again.
+     * round holds one of the keys (see {@link #holdsOlderThan}): the gainer asks again. Also null
+     * when {@code gainerView} (0: not given) is not this follower's view: a round spans several
+     * views (a gainer made current changes which member is the source of a key when its base
+     * replica is skipped), and a source deciding under another view than the gainer's may send
+     * none of keys the gainer expects from it (simulation seed 8700000000435).
      */
-    public CopyPage copyPage(long round, long gainer, String after, int limit, int maxBytes, Set<Long> skip) {
+    public CopyPage copyPage(long round, long gainer, String after, int limit, int maxBytes, Set<Long> skip, long gainerView) {
         if (view == null || view.copyRound() != round || round == 0) return null;
+        if (gainerView > 0 && view.number() != gainerView) return null;
         if (holdsOlderThan(round, gainer, skip)) return null;
         var tail = after == null ? store.entries() : store.entries().tailMap(after, false);
         Placement.HashFilter sends = copyFilter(gainer, skip);

@@ -467,7 +467,7 @@ class ParticipantTest {
         List<String> sent = new ArrayList<>();
         String after = null;
         do {
-            Participant.CopyPage page = src.copyPage(joined.copyRound(), F3.id(), after, 7, 1 << 20, Set.of());
+            Participant.CopyPage page = src.copyPage(joined.copyRound(), F3.id(), after, 7, 1 << 20, Set.of(), 0);
             for (LogRecord.Data d : page.entries()) sent.add(d.key());
             after = page.next();
         } while (after != null);
@@ -477,7 +477,21 @@ class ParticipantTest {
             boolean expected = p.gains(F3.id(), h) && p.sourceOf(h, Set.of()).id() == F1.id();
             assertEquals(expected, sent.contains(k), k);
         }
-        assertNull(src.copyPage(joined.copyRound() + 1, F3.id(), null, 7, 1 << 20, Set.of()), "a round it does not know");
+        assertNull(src.copyPage(joined.copyRound() + 1, F3.id(), null, 7, 1 << 20, Set.of(), 0), "a round it does not know");
+    }
+
+    @Test
+    void aSourceServesACopyOnlyUnderTheGainersView() {
+        // Found by the simulation (seed 8700000000435): a source back from a crash still held the
+        // view before a gainer was made current (same copy round); with the base replica skipped
+        // the gainer expected keys from it, the source's older view said they were not its to
+        // send, and the gainer finished its copy without them.
+        Participant src = CopySource.withKeys(200);
+        View joined = src.view();
+        long round = joined.copyRound();
+        assertNotNull(src.copyPage(round, F3.id(), null, 7, 1 << 20, Set.of(), joined.number()), "the same view: served");
+        assertNull(src.copyPage(round, F3.id(), null, 7, 1 << 20, Set.of(), joined.number() + 1), "the gainer's view is newer");
+        assertNull(src.copyPage(round, F3.id(), null, 7, 1 << 20, Set.of(), joined.number() - 1), "the gainer's view is older");
     }
 
     /**

@@ -4,6 +4,7 @@ import kvstore.core.Member;
 import kvstore.core.TxId;
 import kvstore.core.log.LogRecord;
 import kvstore.core.view.Placement;
+import kvstore.core.view.View;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,9 +23,10 @@ import java.util.Set;
  *       restarts for those at once), otherwise abort — recorded durably before anyone is told,
  *       so it can never be decided commit later (presumed abort);</li>
  *   <li>cluster mode, where a standby's log is not the whole truth: ask every replica of its
- *       keys and every other member that is up; commit (with the version a replica committed it
- *       at) if any committed it, abort once every replica answered and none did, nor any other
- *       member that answered (no leader can have acknowledged it);</li>
+ *       keys, every other member that is up and the followers the view names as evicted or gone;
+ *       commit (with the version a replica committed it at) if any committed it, abort once
+ *       every replica answered and none did, nor any other that answered (no leader can have
+ *       acknowledged it);</li>
  *   <li>one of this epoch that we no longer track (a prepare that arrived after its abort): we
  *       never decided to commit it, so it is aborted.</li>
  * </ul>
@@ -34,12 +36,22 @@ final class Inherited {
     /** The decisions our log held without an END when we started, with their versions. */
     private final Map<TxId, Long> commitsFromLog = new HashMap<>();
     private final Set<TxId> abortsRecorded = new HashSet<>();
-    /** Cluster mode: what each replica said about a transaction being resolved. */
-    private final Map<TxId, Map<Long, Coordinator.OutcomeReply>> answers = new HashMap<>();
-    /** Cluster mode: the members asked that are not replicas of its keys (their silence counts as not knowing). */
-    private final Map<TxId, Set<Long>> extraAsked = new HashMap<>();
-    /** Cluster mode: the members of {@link #extraAsked} whose silence was taken as "does not know". */
-    private final Map<TxId, Set<Long>> guessed = new HashMap<>();
+    /** Cluster mode: the transactions being resolved by asking. */
+    private final Map<TxId, Asking> asking = new HashMap<>();
+
+    /**
+     * What each member asked about a transaction said, and which were asked only as "any other
+     * member" (not replicas of its keys). Such a member's silence once it is down is kept as
+     * UNREACHABLE: it counts as not knowing.
+     */
+    private static final class Asking {
+        final Map<Long, Coordinator.OutcomeReply> said = new HashMap<>();
+        final Set<Long> extra;
+
+        Asking(Set<Long> extra) {
+            this.extra = extra;
+        }
+    }
 
     Inherited(Coordinator c) {
         this.c = c;
@@ -121,11 +133,11 @@ final class Inherited {
      * 6567918120278: that replica had committed it).
      */
     private void waitFor(Transaction tx, Member m, long now) {
-        Set<Long> extra = extraAsked.get(tx.id);
-        if (extra == null || !extra.remove(m.id())) return;
-        Map<Long, Coordinator.OutcomeReply> said = answers.get(tx.id);
-        if (said != null && guessed.getOrDefault(tx.id, Set.of()).contains(m.id())) {
-            said.remove(m.id());
+        Asking a = asking.get(tx.id);
+        if (a == null || !a.extra.remove(m.id())) return;
+        Coordinator.OutcomeReply guess = a.said.get(m.id());
+        if (guess != null && guess.outcome() == Coordinator.Outcome.UNREACHABLE) {
+            a.said.remove(m.id());
             ask(tx, m, now);
         }
     }
@@ -181,14 +193,13 @@ final class Inherited {
             others.add(m.id());
         }
         for (Member r : replicas.values()) tx.slots.add(new Transaction.Slot(r, List.of(), SlotState.HELD));
-        answers.put(tx.id, new HashMap<>());
-        extraAsked.put(tx.id, others);
+        asking.put(tx.id, new Asking(others));
         c.trackInherited(tx);
         for (Transaction.Slot s : tx.slots) ask(tx, s.member, now);
     }
 
     /** The followers a view names but does not count as members: base members gone, and those evicted. */
-    private static List<Member> former(kvstore.core.view.View v) {
+    private static List<Member> former(View v) {
         List<Member> out = new ArrayList<>();
         for (Member m : v.base()) if (v.gone().contains(m.id()) && v.member(m.id()) == null) out.add(m);
         for (var e : v.evicted()) {
@@ -204,34 +215,31 @@ final class Inherited {
 
     /** True while the transaction is being resolved and the member has not answered yet. */
     boolean awaits(TxId id, long memberId) {
-        Map<Long, Coordinator.OutcomeReply> said = answers.get(id);
+        Asking a = asking.get(id);
         Transaction tx = c.transaction(id);
-        return said != null && tx != null && tx.slot(memberId) != null && !said.containsKey(memberId);
+        return a != null && tx != null && tx.slot(memberId) != null && !a.said.containsKey(memberId);
     }
 
     /** A replica's answer about a transaction being resolved. */
     void outcome(TxId id, long memberId, Coordinator.OutcomeReply reply, long now) {
         Transaction tx = c.transaction(id);
-        Map<Long, Coordinator.OutcomeReply> said = answers.get(id);
-        if (tx == null || said == null || tx.state != Transaction.State.RESOLVING || tx.slot(memberId) == null) return;
+        Asking q = asking.get(id);
+        if (tx == null || q == null || tx.state != Transaction.State.RESOLVING || tx.slot(memberId) == null) return;
         Member m = tx.slot(memberId).member; // (a former member is asked too, and known only here)
         if (reply.outcome() == Coordinator.Outcome.UNREACHABLE) {
             // A member asked only because it is up is not waited for once it is down (it may be
-            // for good), nor is a former member; while it is up, a lost message is no answer: ask again.
-            if (extraAsked.getOrDefault(id, Set.of()).contains(m.id()) && !(c.isUp(m.id()) && c.isMember(m.id()))) {
-                reply = new Coordinator.OutcomeReply(Coordinator.Outcome.UNKNOWN, 0);
-                guessed.computeIfAbsent(id, k -> new HashSet<>()).add(m.id());
-            } else {
+            // for good), nor is a former member: its silence is kept, and counts as not knowing.
+            // While it is up, a lost message is no answer: ask again.
+            if (!q.extra.contains(m.id()) || c.isUp(m.id()) && c.isMember(m.id())) {
                 c.askAgainLater(() -> { if (tx.state == Transaction.State.RESOLVING) ask(tx, m, c.now()); });
                 return;
             }
         }
+        Map<Long, Coordinator.OutcomeReply> said = q.said;
         said.put(m.id(), reply);
         if (reply.outcome() == Coordinator.Outcome.COMMITTED) {
-            Set<Long> extra = extraAsked.getOrDefault(id, Set.of());
-            answers.remove(id);
-            extraAsked.remove(id);
-            guessed.remove(id);
+            Set<Long> extra = q.extra;
+            asking.remove(id);
             tx.state = Transaction.State.COMMITTED;
             // The version it committed at there (0: too long ago to know; a new one above all
             // then, the same for every replica still to commit it).
@@ -253,9 +261,7 @@ final class Inherited {
         for (Transaction.Slot s : tx.slots) if (!said.containsKey(s.member.id())) return; // wait for the rest
         // Every replica and every other member that was up answered, and none committed: no leader
         // can have acknowledged it. Abort.
-        answers.remove(id);
-        extraAsked.remove(id);
-        guessed.remove(id);
+        asking.remove(id);
         tx.state = Transaction.State.ABORTING;
         for (Transaction.Slot s : tx.slots) if (said.get(s.member.id()).outcome() != Coordinator.Outcome.PREPARED) c.writes().settle(tx, s);
         recordAbort(tx, now);

@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * (times come in as parameters), no I/O.
  */
 public final class Membership {
-    /** The most earlier holder rings a view keeps (each restart of a move may add one). */
+    /** Past this many earlier holder rings (each restart of a move may add one), those no key needs are dropped. */
     static final int MAX_EARLIER = 8;
 
     private Membership() {}
@@ -243,7 +243,6 @@ public final class Membership {
 
     /* --- Helpers --- */
 
-    /** A new target: gainers start over (their copies may not cover what they gain now). */
     /**
      * A change while keys move: the copy starts over under the new target, but a gainer that was
      * current stays current if every key the new view has it gain is one it already holds the
@@ -279,9 +278,37 @@ public final class Membership {
             for (long id : h.holders()) if (n.member(id) != null && staysInWriteSets(id, ring, next)) still.add(id);
             if (!still.isEmpty()) pruned.add(new Holders(h.ring(), still));
         }
-        while (pruned.size() > MAX_EARLIER) pruned.remove(0);
-        View r = n.withCurrent(keep).withCopyRound(0).withEarlier(pruned);
+        View r = n.withCurrent(keep).withCopyRound(0);
+        r = r.withEarlier(trimEarlier(r, pruned));
         return r.withSettled(!r.moving() && n.settled());
+    }
+
+    /**
+     * Past {@link #MAX_EARLIER} rings, drops the oldest ones no key needs: rings without which
+     * every member still counts as current for the same keys. A ring that alone makes some member
+     * current for some keys stays however many there are (so the list is bounded by the ring's
+     * ranges, not by a count): dropping it would leave those keys with fewer current replicas than
+     * they have, and then refuse every eviction that needs them (simulation seed 8200000000768).
+     */
+    static List<Holders> trimEarlier(View v, List<Holders> earlier) {
+        List<Holders> out = new ArrayList<>(earlier);
+        for (int i = 0; out.size() > MAX_EARLIER && i < out.size(); ) {
+            List<Holders> without = new ArrayList<>(out);
+            without.remove(i);
+            if (sameCurrentReplicas(v.withEarlier(out), v.withEarlier(without))) out = without;
+            else i++;
+        }
+        return out;
+    }
+
+    /** Every replica current in {@code a} for some keys is current for them in {@code b} too. */
+    private static boolean sameCurrentReplicas(View a, View b) {
+        Placement pa = new Placement(a);
+        Placement pb = new Placement(b);
+        for (long h : Placement.representatives(pa)) {
+            for (Placement.Replica r : pa.writeSetOfHash(h)) if (r.current() && !pb.isCurrent(r.member().id(), h)) return false;
+        }
+        return true;
     }
 
     /** True when every key {@code ring} gives the member is one whose write set in {@code next} includes it. */

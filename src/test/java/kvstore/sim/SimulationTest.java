@@ -83,6 +83,8 @@ class SimulationTest {
         runMany(Simulation.Faults.BANK, 1, true, 8000000001294L);
         // a source under the view before a gainer was made current sent none of the keys the gainer expected from it
         runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 8700000000435L);
+        // the only replica that committed a PUT was down when a new leader resolved it (the key had moved away from it): aborted
+        runMany(Simulation.Faults.MEMBERSHIP_TWO_LEADERS, 1, true, 9100000000872L);
         // a move restarted nine times dropped its oldest holder ring, the one record of a range's current replica; the
         // eviction of a follower that lost its disk was then refused for good and the heal never finished
         runMany(Simulation.Faults.MEMBERSHIP, 1, false, 8200000000768L);

@@ -23,7 +23,8 @@ import java.util.Set;
  *       restarts for those at once), otherwise abort — recorded durably before anyone is told,
  *       so it can never be decided commit later (presumed abort);</li>
  *   <li>cluster mode, where a standby's log is not the whole truth: ask every replica of its
- *       keys, every other member that is up and the followers the view names as evicted or gone;
+ *       keys, every other member (waited for, down or not, until it is evicted) and the followers
+ *       the view names as evicted or gone;
  *       commit (with the version a replica committed it at) if any committed it, abort once
  *       every replica answered and none did, nor any other that answered (no leader can have
  *       acknowledged it);</li>
@@ -41,8 +42,8 @@ final class Inherited {
 
     /**
      * What each member asked about a transaction said, and which were asked only as "any other
-     * member" (not replicas of its keys). Such a member's silence once it is down is kept as
-     * UNREACHABLE: it counts as not knowing.
+     * member" (not replicas of its keys). Such a member's silence once it is no longer a member
+     * (evicted) is kept as UNREACHABLE: it counts as not knowing.
      */
     private static final class Asking {
         final Map<Long, Coordinator.OutcomeReply> said = new HashMap<>();
@@ -127,7 +128,7 @@ final class Inherited {
     }
 
     /**
-     * A member asked as "any other member that is up" turns out to be a replica of the
+     * A member asked as "any other member" turns out to be a replica of the
      * transaction's keys (a later report named a key it holds): its answer is waited for like any
      * replica's, and a silence taken as "does not know" is asked again (simulation seed
      * 6567918120278: that replica had committed it).
@@ -174,12 +175,14 @@ final class Inherited {
         for (String key : h.keys()) for (Placement.Replica r : p.writeSet(key)) replicas.putIfAbsent(r.member().id(), r.member());
         // The replicas that committed it may no longer be replicas of its keys: a move since can
         // have taken the keys to members that got them by a copy, and know nothing of it
-        // (simulation seed 5139530172518). Every other member that is up is asked too; one that
-        // fails to answer once it is down is not waited for (it may be down for good).
+        // (simulation seed 5139530172518). Every other member is asked too, and waited for while
+        // it is one, down or not: the one that committed may be down right now (simulation seed
+        // 9100000000872). One down for good does not hold the keys for ever: it does not stop its
+        // own eviction (--heal-after), and once evicted its silence counts as not knowing.
         Set<Long> others = new HashSet<>();
         for (var vm : p.view().members()) {
             Member m = vm.member();
-            if (replicas.containsKey(m.id()) || !c.isUp(m.id())) continue;
+            if (replicas.containsKey(m.id())) continue;
             replicas.put(m.id(), m);
             others.add(m.id());
         }
@@ -213,11 +216,15 @@ final class Inherited {
         c.effect(new Effect.QueryOutcome(tx.id, m, now + c.settings().phase2TimeoutMillis()));
     }
 
-    /** True while the transaction is being resolved and the member has not answered yet. */
+    /**
+     * True while the transaction is being resolved and the member has not answered yet, unless it
+     * was asked only as "any other member" and is down: its eviction is what ends the wait for it.
+     */
     boolean awaits(TxId id, long memberId) {
         Asking a = asking.get(id);
         Transaction tx = c.transaction(id);
-        return a != null && tx != null && tx.slot(memberId) != null && !a.said.containsKey(memberId);
+        if (a == null || tx == null || tx.slot(memberId) == null || a.said.containsKey(memberId)) return false;
+        return !a.extra.contains(memberId) || c.isUp(memberId);
     }
 
     /** A replica's answer about a transaction being resolved. */
@@ -227,10 +234,9 @@ final class Inherited {
         if (tx == null || q == null || tx.state != Transaction.State.RESOLVING || tx.slot(memberId) == null) return;
         Member m = tx.slot(memberId).member; // (a former member is asked too, and known only here)
         if (reply.outcome() == Coordinator.Outcome.UNREACHABLE) {
-            // A member asked only because it is up is not waited for once it is down (it may be
-            // for good), nor is a former member: its silence is kept, and counts as not knowing.
-            // While it is up, a lost message is no answer: ask again.
-            if (!q.extra.contains(m.id()) || c.isUp(m.id()) && c.isMember(m.id())) {
+            // No answer: asked again while it is a member. A former member (evicted, or one
+            // asked as such) is not waited for: its silence is kept, and counts as not knowing.
+            if (!q.extra.contains(m.id()) || c.isMember(m.id())) {
                 c.askAgainLater(() -> { if (tx.state == Transaction.State.RESOLVING) ask(tx, m, c.now()); });
                 return;
             }

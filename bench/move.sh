@@ -6,7 +6,11 @@
 #      re-seed: a follower holding --keys keys (1,000,000 by default) is killed with -9, its data
 #               directory wiped, its old identity evicted at once (POST /api/members/evict, the
 #               same step --heal-after takes after N s; part (d) times that), and it is restarted:
-#               it joins again and copies everything back.
+#               it joins again and copies everything back. Two ways: restarted at once (the
+#               others are still copying its keys among themselves for the eviction, and then
+#               compact their logs, while it copies), at both rates; and, at --copy-rate 0,
+#               restarted once the others have re-replicated its keys and gone quiet (as after
+#               --heal-after 30 s: the copy alone on an idle cluster; its time from the restart).
 #      Printed: keys and MiB copied and the copy's own rate (from the follower's log line "copy
 #      round N done: K keys, B bytes in T ms"), and the time from the process start (join) or
 #      the kill (re-seed) until the follower serves its own reads (its GET of a key it gained
@@ -206,8 +210,9 @@ if [[ $PARTS == *a* ]]; then
     copy_lines "$T/f4.log"
     end_trial
   done
-  for rate in 64 0; do
-    trial "reseed-$rate"
+  for how in "64 at-once" "0 at-once" "0 healed"; do
+    read -r rate when <<< "$how"
+    trial "reseed-$rate-$when"
     port=$((BASE + RESEED))
     key=$($DRIVE keys "$URL" "$port" 1 "$N")
     cpu_mark
@@ -215,10 +220,17 @@ if [[ $PARTS == *a* ]]; then
     wait "${FPID[$RESEED]}" 2>/dev/null || true
     rm -rf "$T/f$RESEED"
     curl -s -o /dev/null -X POST "$URL/api/members/evict?follower=127.0.0.1:$port" # at once, instead of waiting --heal-after
+    after="the kill"
+    if [ "$when" = healed ]; then
+      healed=$(wait_settled)
+      echo "  the other followers re-replicated its keys $((healed - KILL_MS)) ms after the kill"
+      wait_quiet
+      cpu_mark; KILL_MS=$(now_ms); after="the restart"
+    fi
     java $JVM -jar target/kvstore.jar follower "$port" "$BASE" --data-dir "$T/f$RESEED" --copy-rate "$rate" > "$T/f$RESEED.log.2" 2>&1 &
     FPID[$RESEED]=$!; CLUSTER_PIDS+=(${FPID[$RESEED]}); PIDS+=(${FPID[$RESEED]})
     serving=$(wait_serving "$port" "$key"); settled=$(wait_settled)
-    echo "  re-seed of f$RESEED (kill -9, wipe, evicted by POST /api/members/evict, restarted at once), --copy-rate $rate: $(copy_sum "$T/f$RESEED.log.2"); serving $((serving - KILL_MS)) ms after the kill; rebalancing over after $((settled - KILL_MS)) ms; other CPU $(cpu_other)%"
+    echo "  re-seed of f$RESEED (kill -9, wipe, evicted by POST /api/members/evict, restarted $( [ "$when" = healed ] && echo "once the others healed" || echo "at once")), --copy-rate $rate: $(copy_sum "$T/f$RESEED.log.2"); serving $((serving - KILL_MS)) ms after $after; rebalancing over after $((settled - KILL_MS)) ms; other CPU $(cpu_other)%"
     grep -h "evicted\|holds every key" "$T/leader.log" | sed 's/^/    leader: /' | head -6
     copy_lines "$T/f$RESEED.log.2"
     for i in 1 2 3; do [ $i = $RESEED ] || copy_lines "$T/f$i.log"; done

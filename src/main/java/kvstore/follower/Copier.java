@@ -247,11 +247,11 @@ final class Copier {
     private void running(Disposable d) {
         running = d;
         if (d != null || stopped) {
-            shell.holdCompaction(d != null);
+            shell.holdCompaction("gainer", d != null);
             return;
         }
         vertx.setTimer(COMPACT_AFTER_COPY_MILLIS, t -> {
-            if (running == null) shell.holdCompaction(false);
+            if (running == null) shell.holdCompaction("gainer", false);
         });
     }
 

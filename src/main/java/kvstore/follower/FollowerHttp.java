@@ -251,6 +251,7 @@ final class FollowerHttp {
         req.response().putHeader(HttpHeaders.CONTENT_TYPE, CopyWire.CONTENT_TYPE)
                 .putHeader(Copier.FOREGROUND_HEADER, Long.toString(follower.foreground().perSecond(System.nanoTime())))
                 .end(page.body());
+        follower.copyServed();
         // the next page is made while the gainer applies this one (after this answer is written)
         vertx.runOnContext(v -> copyAhead.makeNext(ask, page));
     }

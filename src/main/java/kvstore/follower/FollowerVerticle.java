@@ -112,6 +112,23 @@ public final class FollowerVerticle extends VerticleBase {
 
     /* --- Used by FollowerHttp --- */
 
+    private long sourceHoldTimer = -1;
+
+    /**
+     * This follower served a page of a copy: its log is not compacted until
+     * {@link Copier#COMPACT_AFTER_COPY_MILLIS} after the last one (a compaction replays the whole
+     * log on the other core, the one the gainer's copy runs on).
+     */
+    void copyServed() {
+        if (stopping || shell == null) return;
+        shell.holdCompaction("source", true);
+        if (sourceHoldTimer >= 0) vertx.cancelTimer(sourceHoldTimer);
+        sourceHoldTimer = vertx.setTimer(Copier.COMPACT_AFTER_COPY_MILLIS, t -> {
+            sourceHoldTimer = -1;
+            shell.holdCompaction("source", false);
+        });
+    }
+
     boolean recovered() {
         return participant != null;
     }

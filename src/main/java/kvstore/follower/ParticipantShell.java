@@ -56,9 +56,9 @@ final class ParticipantShell {
     }
 
     /** Appends a step's records; completes when it may be answered (after every earlier record, too). */
-    /** While true, the log is not compacted (a copy is running: see {@link LogStore#holdCompaction}). */
-    void holdCompaction(boolean hold) {
-        log.holdCompaction(hold);
+    /** While held for some reason, the log is not compacted (a copy is running: see {@link LogStore#holdCompaction}). */
+    void holdCompaction(String reason, boolean hold) {
+        log.holdCompaction(reason, hold);
     }
 
     Future<Void> persist(Participant.Step step) {

@@ -263,20 +263,21 @@ public final class LogStore {
     }
 
     /**
-     * Holds compaction back while a follower copies the keys it gains: a copy of a million keys
-     * writes 100 MB of log, and compacting it as it grows (at 16, 32, 64 MB) replayed as much
-     * again on the other core. Released, one compaction covers the whole copy. The log grows by
-     * at most what is copied meanwhile.
+     * Holds compaction back while a copy runs, for each {@code reason} held ({@code "gainer"},
+     * {@code "source"}). A gainer's copy of a million keys writes 100 MB of log, and compacting it
+     * as it grows (at 16, 32, 64 MB) replayed as much again on the other core; a source that
+     * compacts while it serves pages takes that core from the copy too. Released, one compaction
+     * covers the whole copy. The log grows by at most what is written meanwhile.
      */
-    public void holdCompaction(boolean hold) {
-        compactionHeld = hold;
-        if (!hold) maybeCompact();
+    public void holdCompaction(String reason, boolean hold) {
+        if (hold) compactionHeldFor.add(reason);
+        else if (compactionHeldFor.remove(reason) && compactionHeldFor.isEmpty()) maybeCompact();
     }
 
-    private boolean compactionHeld;
+    private final java.util.Set<String> compactionHeldFor = new java.util.HashSet<>(2);
 
     private void maybeCompact() {
-        if (compacting || closed || compactionHeld || closedBytes < Math.max(settings.compactMinBytes(), snapshotBytes)) return;
+        if (compacting || closed || !compactionHeldFor.isEmpty() || closedBytes < Math.max(settings.compactMinBytes(), snapshotBytes)) return;
         compacting = true;
         long upTo = seq - 1;
         long covered = closedBytes;

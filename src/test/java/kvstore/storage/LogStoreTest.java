@@ -132,11 +132,17 @@ class LogStoreTest {
         }
     }
 
-    /** A copy holds compaction back: none starts however much is logged, and one covers it all once released. */
+    /**
+     * A copy holds compaction back, on the gainer and on a source: none starts however much is
+     * logged while either holds it, and one covers it all once both released it.
+     */
     @Test
     void compactionWaitsWhileHeldAndRunsOnceReleased() throws Throwable {
         LogStore store = open(new LogStore.Settings(64 << 10, true, 128 << 10), new Participant());
-        vertx.runOnContext(v -> store.holdCompaction(true));
+        vertx.runOnContext(v -> {
+            store.holdCompaction("gainer", true);
+            store.holdCompaction("source", true);
+        });
         int n = 0;
         for (int round = 0; round < 20; round++) {
             List<LogRecord> recs = new ArrayList<>();
@@ -151,7 +157,11 @@ class LogStoreTest {
         assertTrue(written > 4 * (128 << 10), "enough logged for a compaction: " + written);
         assertEquals(0, store.compactions(), "held: none ran");
         assertFalse(store.compacting(), "held: none started");
-        vertx.runOnContext(v -> store.holdCompaction(false));
+        vertx.runOnContext(v -> store.holdCompaction("gainer", false));
+        appendAll(store, List.of(prepare(n + 1, "one more"))); // a roll's check for a compaction runs too
+        assertEquals(0, store.compactions(), "still held by the source: none ran");
+        assertFalse(store.compacting(), "still held by the source: none started");
+        vertx.runOnContext(v -> store.holdCompaction("source", false));
         Await.until("a compaction once released", Duration.ofSeconds(30), () -> store.compactions() > 0);
         Await.until("log bounded", Duration.ofSeconds(30), () -> store.logBytes() < written / 4);
         store.close().await(30, java.util.concurrent.TimeUnit.SECONDS);

@@ -4,6 +4,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import kvstore.cluster.Cluster;
 import kvstore.node.NodeSettings;
 import kvstore.follower.FollowerVerticle;
@@ -61,9 +62,11 @@ public final class Main {
         Signals.install(); // before anything starts: a SIGTERM from now on is a clean stop
         Vertx vertx;
         Cluster cluster = null;
+        VertxOptions options = new VertxOptions().setPreferNativeTransport(false)
+                .setFileSystemOptions(new FileSystemOptions().setFileCacheDir(FileCacheDir.base()));
         if (s.cluster()) {
             try {
-                cluster = Cluster.start(s.clusterSettings()).await(3, TimeUnit.MINUTES);
+                cluster = Cluster.start(s.clusterSettings(), options).await(3, TimeUnit.MINUTES);
             } catch (Throwable e) {
                 System.err.println("kvstore: cannot join the cluster on " + s.host() + ":" + s.clusterPort() + ": " + rootCause(e));
                 System.err.flush();
@@ -73,7 +76,7 @@ public final class Main {
             vertx = cluster.vertx();
             LOG.info("joined the cluster as {} (Hazelcast on {}:{})", cluster.nodeId(), s.host(), s.clusterPort());
         } else {
-            vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+            vertx = Vertx.vertx(options);
         }
         Node node = embedded ? new EmbeddedCluster(vertx, s) : new SingleNode(vertx, s, cluster);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -78,10 +78,9 @@ public final class Cluster {
         });
     }
 
-    /** Joins (or forms) the cluster; the future completes with the clustered node. */
-    public static Future<Cluster> start(Settings s) {
+    /** Joins (or forms) the cluster with Vert.x {@code options} (its event bus set here); the future completes with the clustered node. */
+    public static Future<Cluster> start(Settings s, VertxOptions options) {
         HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(s));
-        VertxOptions options = new VertxOptions();
         options.getEventBusOptions().setHost(s.host()).setPort(0).setClusterPublicHost(s.advertise());
         return Vertx.builder().with(options).withClusterManager(manager).buildClustered()
                 .map(v -> new Cluster(v, manager));

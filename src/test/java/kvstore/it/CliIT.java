@@ -10,6 +10,7 @@ import kvstore.testing.Ports;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
@@ -36,13 +37,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CliIT {
     private static final String TOKEN = "cli-test-token";
     private static final Map<String, String> ENV = Map.of("KVSTORE_TOKEN", TOKEN, "LANG", "C.UTF-8");
-    static Path dir;
+    @TempDir
+    static Path dir; // JUnit deletes it afterwards (a temp directory of our own stayed in /tmp after every run)
     static JarNode cluster;
     static String leader;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("kvstore-cli");
         int base = Ports.freeRange(4);
         leader = "127.0.0.1:" + base;
         cluster = JarNode.start(dir, Map.of(), "--port", String.valueOf(base), "--client-token", TOKEN);

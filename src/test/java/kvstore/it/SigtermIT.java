@@ -5,10 +5,14 @@ import kvstore.testing.Ports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -40,6 +44,41 @@ class SigtermIT {
                 assertFalse(n.stderr().contains("fatal"), n.stderr());
                 assertTrue(code == 0 || code == 143, "attempt " + i + " exited " + code + ", stderr: " + n.stderr());
             }
+        }
+    }
+
+    /**
+     * Vert.x unpacks the web client's files into a directory of the temp directory, and only a
+     * clean stop deletes it: each kill -9 (the tests' and the users') left one behind, hundreds
+     * in /tmp after a run of the tests. Now the directory names its process and a start deletes
+     * those of processes that are gone.
+     */
+    @Test
+    void aStartDeletesTheFilesLeftByAProcessKilledWith9() throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        Map<String, String> env = Map.of("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + tmp);
+        int port = Ports.free();
+        long killed;
+        try (JarNode n = JarNode.start(dir, env, "leader", String.valueOf(port), "2", "--data-dir", "k1")) {
+            n.awaitOutput("kvstore leader listening on http://127.0.0.1:" + port, Duration.ofSeconds(30));
+            killed = n.pid();
+            assertEquals(List.of("kvstore-files-" + killed), dirsIn(tmp), "its own directory, named by its process id");
+            n.kill9();
+        }
+        assertEquals(List.of("kvstore-files-" + killed), dirsIn(tmp), "a process killed with -9 cannot delete its own");
+        int port2 = Ports.free();
+        try (JarNode n = JarNode.start(dir, env, "leader", String.valueOf(port2), "2", "--data-dir", "k2")) {
+            n.awaitOutput("kvstore leader listening on http://127.0.0.1:" + port2, Duration.ofSeconds(30));
+            assertEquals(List.of("kvstore-files-" + n.pid()), dirsIn(tmp), "the next start deleted the one left behind");
+            assertEquals(0, n.term(Duration.ofSeconds(30)));
+        }
+        assertEquals(List.of(), dirsIn(tmp), "a clean stop deletes its own");
+    }
+
+    /** The directories in {@code tmp}, each named without the -uuid Vert.x adds. */
+    private static List<String> dirsIn(Path tmp) throws Exception {
+        try (Stream<Path> s = Files.list(tmp)) {
+            return s.map(p -> p.getFileName().toString()).map(n -> n.replaceFirst("^(kvstore-files-\\d+)-.*$", "$1")).sorted().toList();
         }
     }
 }

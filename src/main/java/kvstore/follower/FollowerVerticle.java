@@ -72,7 +72,7 @@ public final class FollowerVerticle extends VerticleBase {
             shell = new ParticipantShell(participant, log, settings.limits(), newer -> {
                 registrar.leaderContact(newer);
                 sweepSoon(); // a view in this message may have completed a move
-            });
+            }, task -> vertx.runOnContext(v -> task.run()));
             copier = new Copier(vertx, settings, Member.of(settings.advertise(), boundPort).id(), participant, shell, metrics);
             registrar.start();
             sweepSoon();

@@ -1,6 +1,7 @@
 package kvstore.follower;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import kvstore.core.Errors;
@@ -16,6 +17,7 @@ import kvstore.core.tpc.RidMemory;
 import kvstore.fault.FaultPoints;
 import kvstore.storage.LogStore;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -47,8 +49,13 @@ final class ParticipantShell {
     private long leaderEpochSeen = -1;
     private long lastLeaderNanos;
 
-    ParticipantShell(Participant participant, LogStore log, Limits limits, java.util.function.Consumer<Boolean> heard) {
+    /** Runs a task on this follower's event loop after what is already queued there (its network events included). */
+    private final java.util.function.Consumer<Runnable> later;
+
+    ParticipantShell(Participant participant, LogStore log, Limits limits, java.util.function.Consumer<Boolean> heard,
+                     java.util.function.Consumer<Runnable> later) {
         this.participant = participant;
+        this.later = later;
         this.log = log;
         this.limits = limits;
         this.identity = log.identity();
@@ -80,7 +87,70 @@ final class ParticipantShell {
 
     /* --- The leader's batch --- */
 
+    /**
+     * Batches that wait, in the order they came, for a pass over the store to end (see
+     * {@link #batch}). Bounded: the leader has a few batches on the wire at a time; past
+     * {@link #MAX_WAITING} the pass is finished at once, as it was before batches waited.
+     */
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    static final int MAX_WAITING = 16;
+
+    private record Waiting(long epoch, String to, List<Batch.Item> items, Promise<BatchAnswer> answer) {}
+
+    /**
+     * A leader's batch. One that brings a newer view while a pass over the store is still
+     * dropping what the last view took away ({@link Participant#sweep}) waits for the pass to
+     * end, and every batch after it waits behind it: the view would otherwise finish the pass at
+     * once, on the event loop (about a second per million keys), and the follower would answer
+     * nothing, its checks included, for as long, and be taken for paused. Meanwhile the pass
+     * goes on a slice at a time and the follower answers checks, status and copy pages.
+     */
     Future<BatchAnswer> batch(long epoch, String to, List<Batch.Item> items) {
+        if (waiting.isEmpty() && !mustWait(items)) return run(epoch, to, items);
+        if (waiting.size() >= MAX_WAITING) {
+            participant.sweep(Integer.MAX_VALUE);
+            runWaiting();
+            return run(epoch, to, items);
+        }
+        Promise<BatchAnswer> answer = Promise.promise();
+        waiting.add(new Waiting(epoch, to, items, answer));
+        if (waiting.size() == 1) later.accept(this::sweepThenRun);
+        return answer.future();
+    }
+
+    /** A newer view in a batch while a pass is pending. */
+    private boolean mustWait(List<Batch.Item> items) {
+        if (!participant.sweeping()) return false;
+        for (Batch.Item item : items) {
+            if (item instanceof Batch.ViewItem v && v.view().newerThan(participant.view())) return true;
+        }
+        return false;
+    }
+
+    /** One slice of the pass, then again later; once it is over, the waiting batches run in order. */
+    private void sweepThenRun() {
+        if (waiting.isEmpty()) return;
+        if (mustWait(waiting.peek().items()) && participant.sweep(Participant.SWEEP_SLICE)) {
+            later.accept(this::sweepThenRun);
+            return;
+        }
+        runWaiting();
+    }
+
+    /** Runs the waiting batches in order, until one must wait for a pass again (a view it ran began one). */
+    private void runWaiting() {
+        while (!waiting.isEmpty()) {
+            Waiting w = waiting.peek();
+            if (mustWait(w.items())) {
+                later.accept(this::sweepThenRun);
+                return;
+            }
+            waiting.poll();
+            run(w.epoch(), w.to(), w.items()).onComplete(w.answer());
+        }
+    }
+
+    private Future<BatchAnswer> run(long epoch, String to, List<Batch.Item> items) {
         if (to != null && !to.equals(identity)) return Future.succeededFuture(new BatchAnswer(421, Errors.NOT_THIS_FOLLOWER));
         Participant.Step epochStep = participant.observeEpoch(epoch);
         if (epochStep.status() != 200) return Future.succeededFuture(new BatchAnswer(409, Errors.STALE_LEADER));

@@ -992,14 +992,13 @@ final class Simulation {
             // disk at a time, not two before the first is refilled).
             Follower f = followers.get(rnd.nextInt(followers.size()));
             if (!f.up) return;
-            Set<Long> lost = new HashSet<>();
-            for (Follower o : followers) {
-                ViewMember m = v.member(o.member.id());
-                if (m != null && !o.identity.equals(m.identity())) lost.add(o.member.id());
-            }
-            if (!new Placement(v).survives(f.member.id(), lost)) return;
-            // Also once the move under way completes (the old replicas then drop what moved).
-            if (v.moving() && !new Placement(Membership.completed(v, v.epoch(), now)).survives(f.member.id(), lost)) return;
+            // Under the view the leader acts on as well as its latest: in cluster mode a view is
+            // acted on once a majority logged it, and a standby that takes office before then
+            // starts from the one acted on, so a member current only in the latest one is not
+            // current for it (seed 10200000001177: a refilled member's "current" was in a view only
+            // the crashed leader had logged, and the other replica's disk was then wiped).
+            if (!wipeLeavesACurrentReplica(v, f) || !wipeLeavesACurrentReplica(l.keeper.acting(), f)) return;
+            Set<Long> lost = lostDisks(v);
             // Nor one whose disk alone knows a commit another replica still holds prepared: with a
             // leader failover, that is two failures (PROTOCOL.md, "Standby leader": the limit).
             for (Follower o : followers) {
@@ -1021,6 +1020,25 @@ final class Simulation {
             at(HEAL_AFTER + 100 + rnd.nextInt(400), () -> { if (!f.up) f.restart(); });
         }
         l.runKeeper();
+    }
+
+    /** Members of {@code v} whose disk was wiped since (another identity at the address). */
+    private Set<Long> lostDisks(View v) {
+        Set<Long> lost = new HashSet<>();
+        for (Follower o : followers) {
+            ViewMember m = v.member(o.member.id());
+            if (m != null && !o.identity.equals(m.identity())) lost.add(o.member.id());
+        }
+        return lost;
+    }
+
+    /** Every key keeps a current replica with its disk under {@code v} if f's disk is lost too, also once its move completes. */
+    private boolean wipeLeavesACurrentReplica(View v, Follower f) {
+        if (v == null) return false;
+        Set<Long> lost = lostDisks(v);
+        if (!new Placement(v).survives(f.member.id(), lost)) return false;
+        // Also once the move under way completes (the old replicas then drop what moved).
+        return !v.moving() || new Placement(Membership.completed(v, v.epoch(), now)).survives(f.member.id(), lost);
     }
 
     private void maybeFault() {

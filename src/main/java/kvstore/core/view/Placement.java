@@ -31,9 +31,12 @@ public final class Placement {
     private final Ring base;
     private final Ring target;
     private final List<Ring> earlier = new ArrayList<>();
+    /** The view's gone members as an array: {@link #holds} asks it of every key a member holds (a set's lookup boxed each id). */
+    private final long[] gone;
 
     public Placement(View view) {
         this.view = view;
+        this.gone = view.gone().stream().mapToLong(Long::longValue).toArray();
         this.base = new Ring(view.base(), view.redundancy(), view.vnodes());
         this.target = new Ring(view.targetMembers(), view.redundancy(), view.vnodes());
         for (Holders h : view.earlier()) earlier.add(new Ring(h.ring(), view.redundancy(), view.vnodes()));
@@ -95,7 +98,12 @@ public final class Placement {
 
     /** True when the member is in the key's base or target replicas: it may hold the key. */
     public boolean holds(long memberId, long hash) {
-        return base.isReplica(memberId, hash) && !view.gone().contains(memberId) || target.isReplica(memberId, hash);
+        return base.isReplica(memberId, hash) && !isGone(memberId) || target.isReplica(memberId, hash);
+    }
+
+    private boolean isGone(long memberId) {
+        for (long g : gone) if (g == memberId) return true;
+        return false;
     }
 
     /** True when the target ring gives the member keys with this hash that the base ring does not. */

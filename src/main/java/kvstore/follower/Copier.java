@@ -72,6 +72,7 @@ final class Copier {
     private final long bytesPerSecond;
     private final long self;
     private Disposable running;
+    private final CompactionHold compactionHold;
     private long round;
     private final Set<Long> skip = new HashSet<>();
     private long keys, bytes, roundKeys, roundBytes, startedMillis;
@@ -88,6 +89,7 @@ final class Copier {
         this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(2_000));
         this.scheduler = RxHelper.scheduler(rx.getOrCreateContext());
         this.bytesPerSecond = settings.copyRateBytes();
+        this.compactionHold = new CompactionHold(vertx, hold -> shell.holdCompaction("gainer", hold), COMPACT_AFTER_COPY_MILLIS);
         this.self = self;
     }
 
@@ -246,13 +248,9 @@ final class Copier {
      */
     private void running(Disposable d) {
         running = d;
-        if (d != null || stopped) {
-            shell.holdCompaction("gainer", d != null);
-            return;
-        }
-        vertx.setTimer(COMPACT_AFTER_COPY_MILLIS, t -> {
-            if (running == null) shell.holdCompaction("gainer", false);
-        });
+        if (d != null) compactionHold.hold();
+        else if (stopped) compactionHold.releaseNow();
+        else compactionHold.releaseLater();
     }
 
     static final long COMPACT_AFTER_COPY_MILLIS = 5_000;

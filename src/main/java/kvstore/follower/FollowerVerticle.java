@@ -112,7 +112,7 @@ public final class FollowerVerticle extends VerticleBase {
 
     /* --- Used by FollowerHttp --- */
 
-    private long sourceHoldTimer = -1;
+    private CompactionHold sourceHold;
 
     /**
      * This follower served a page of a copy: its log is not compacted until
@@ -121,12 +121,9 @@ public final class FollowerVerticle extends VerticleBase {
      */
     void copyServed() {
         if (stopping || shell == null) return;
-        shell.holdCompaction("source", true);
-        if (sourceHoldTimer >= 0) vertx.cancelTimer(sourceHoldTimer);
-        sourceHoldTimer = vertx.setTimer(Copier.COMPACT_AFTER_COPY_MILLIS, t -> {
-            sourceHoldTimer = -1;
-            shell.holdCompaction("source", false);
-        });
+        if (sourceHold == null) sourceHold = new CompactionHold(vertx, hold -> shell.holdCompaction("source", hold), Copier.COMPACT_AFTER_COPY_MILLIS);
+        sourceHold.hold();
+        sourceHold.releaseLater();
     }
 
     boolean recovered() {

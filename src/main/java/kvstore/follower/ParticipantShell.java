@@ -107,15 +107,20 @@ final class ParticipantShell {
      */
     Future<BatchAnswer> batch(long epoch, String to, List<Batch.Item> items) {
         if (waiting.isEmpty() && !mustWait(items)) return run(epoch, to, items);
-        if (waiting.size() >= MAX_WAITING) {
-            participant.sweep(Integer.MAX_VALUE);
-            runWaiting();
-            return run(epoch, to, items);
-        }
         Promise<BatchAnswer> answer = Promise.promise();
         waiting.add(new Waiting(epoch, to, items, answer));
-        if (waiting.size() == 1) later.accept(this::sweepThenRun);
+        if (waiting.size() > MAX_WAITING) runAllNow();
+        else if (waiting.size() == 1) later.accept(this::sweepThenRun);
         return answer.future();
+    }
+
+    /** More than the leader ever has on the wire: every batch runs now, in order, each pass finished at once. */
+    private void runAllNow() {
+        while (!waiting.isEmpty()) {
+            participant.sweep(Integer.MAX_VALUE);
+            Waiting w = waiting.poll();
+            run(w.epoch(), w.to(), w.items()).onComplete(w.answer());
+        }
     }
 
     /** A newer view in a batch while a pass is pending. */

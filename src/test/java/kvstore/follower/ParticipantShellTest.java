@@ -99,6 +99,42 @@ class ParticipantShellTest {
         assertTrue(kept < n && kept > 0, "the move took some keys away: " + kept + " of " + n);
     }
 
+    /**
+     * More batches waiting than the leader ever has on the wire (it keeps a few): the pass is
+     * finished at once and every batch runs, in order, as before batches waited. Nothing waiting
+     * is bounded only by the leader's good behaviour.
+     */
+    @Test
+    void pastTheBoundEveryWaitingBatchRunsAtOnceInOrder(Vertx vertx) throws Exception {
+        View v = formed();
+        View joined = copied(Membership.startCopy(Membership.register(Membership.capacity(v, 3, 1).view(), F3.host(), F3.port(), "id-3", 1, 0).view(), 1).view());
+        View done = Membership.settle(Membership.finishMove(joined, 1, 9).view(), 1).view();
+        View newer = Membership.capacity(done, 4, 1).view();
+        List<LogRecord.Data> data = new ArrayList<>();
+        for (int i = 0; i < 10 * Participant.SWEEP_SLICE; i++) data.add(new LogRecord.Data("k" + i, i + 1, "v".getBytes()));
+        Participant f = new Participant(F1.id());
+        LogStore log = open(vertx, f);
+        Context loop = vertx.getOrCreateContext();
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        loop.runOnContext(x -> {
+            f.learnView(v);
+            f.applyCopy(data);
+            f.learnView(joined);
+            f.learnView(done);
+            ParticipantShell shell = new ParticipantShell(f, log, Limits.DEFAULTS, newerEpoch -> { }, task -> loop.runOnContext(y -> task.run()));
+            List<String> reads = new ArrayList<>();
+            shell.batch(done.epoch(), null, List.of(new Batch.ViewItem(newer)));
+            for (int i = 0; i < ParticipantShell.MAX_WAITING; i++) {
+                boolean last = i == ParticipantShell.MAX_WAITING - 1;
+                shell.batch(done.epoch(), null, List.of(new Batch.Read("k" + i))).onSuccess(a -> reads.add("view " + f.view().number()));
+                if (!last && !reads.isEmpty()) seen.complete("a read ran before the bound: " + reads);
+            }
+            seen.complete("sweeping " + f.sweeping() + ", reads " + reads.size() + " " + new java.util.HashSet<>(reads));
+        });
+        assertEquals("sweeping false, reads " + ParticipantShell.MAX_WAITING + " [view " + newer.number() + "]", seen.get(30, TimeUnit.SECONDS));
+        log.close().await(10, TimeUnit.SECONDS);
+    }
+
     private static View formed() {
         View v = View.empty(2, 1, 2);
         for (Member m : List.of(F1, F2)) v = Membership.register(v, m.host(), m.port(), "id-" + m.port(), 1, 0).view();

@@ -107,7 +107,7 @@ public final class Main {
                 // exiting anyway
             }
             stopped.countDown();
-            Runtime.getRuntime().halt(0);
+            exitRunningHooks();
         };
         Signals.onTerminate(() -> new Thread(shutdown, "kvstore-shutdown").start());
         boolean started = false;
@@ -186,5 +186,25 @@ public final class Main {
         public Future<?> stop() {
             return deployment == null ? Future.succeededFuture() : vertx.undeploy(deployment);
         }
+    }
+
+    /**
+     * Exits 0 with the JVM's shutdown hooks run: a flight recording started with
+     * -XX:StartFlightRecording writes its file in one, and halt skipped them. This runs on the
+     * shutdown thread, not the signal's, so the exit status stays 0; a hook that hangs cannot keep
+     * the process alive, as a halt follows 10 s later.
+     */
+    private static void exitRunningHooks() {
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(10_000);
+            } catch (InterruptedException ignored) {
+                // halting anyway
+            }
+            Runtime.getRuntime().halt(0);
+        }, "kvstore-exit-bound");
+        halt.setDaemon(true);
+        halt.start();
+        System.exit(0);
     }
 }

@@ -8,10 +8,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -73,6 +75,25 @@ class SigtermIT {
             assertEquals(0, n.term(Duration.ofSeconds(30)));
         }
         assertEquals(List.of(), dirsIn(tmp), "a clean stop deletes its own");
+    }
+
+    /**
+     * An engineer who profiles a node with -XX:StartFlightRecording gets its recording when the
+     * node stops cleanly: the JVM writes it in a shutdown hook. The clean stop used to end with
+     * Runtime.halt, which skips the hooks, and left no file.
+     */
+    @Test
+    void aCleanStopRunsTheShutdownHooksSoAFlightRecordingIsWritten() throws Exception {
+        Path recording = dir.resolve("leader.jfr");
+        Map<String, String> env = Map.of("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=dumponexit=true,filename=" + recording);
+        int port = Ports.free();
+        try (JarNode n = JarNode.start(dir, env, "leader", String.valueOf(port), "2", "--data-dir", "j")) {
+            n.awaitOutput("kvstore leader listening on http://127.0.0.1:" + port, Duration.ofSeconds(60));
+            assertEquals(0, n.term(Duration.ofSeconds(30)), n.stderr());
+        }
+        assertTrue(Files.exists(recording), "no flight recording written at the clean stop");
+        byte[] head = Arrays.copyOf(Files.readAllBytes(recording), 4);
+        assertArrayEquals(new byte[] {'F', 'L', 'R', 0}, head, "a flight recording's magic number");
     }
 
     /** The directories in {@code tmp}, each named without the -uuid Vert.x adds. */

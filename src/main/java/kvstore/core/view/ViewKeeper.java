@@ -176,14 +176,26 @@ public final class ViewKeeper {
         View v = latest;
         if (healAfterMillis > 0 && v.formed() && acting == latest) {
             Set<Long> down = down(v, facts);
+            heldBack.retainAll(down);
             for (ViewMember m : v.members()) {
                 long id = m.member().id();
-                if (!down.contains(id) || facts.silentForMillis(id, now) < healAfterMillis || !facts.mayEvict(id)) continue;
+                if (!down.contains(id) || facts.silentForMillis(id, now) < healAfterMillis) continue;
                 Member mm = m.member();
+                if (!facts.mayEvict(id)) {
+                    // usually for a moment, while the coordinator resolves what it had prepared: said if it lasts
+                    long silent = facts.silentForMillis(id, now);
+                    if (silent >= healAfterMillis + HOLD_SAID_AFTER_MILLIS) {
+                        holdBack(mm, "it may hold the outcome of a transaction that no other replica has yet");
+                    }
+                    continue;
+                }
                 propose(x -> Membership.evict(x, mm.host(), mm.port(), true, down, majorityAcks, epoch, wallMillis), c -> {
                     if (c.ok() && c.view() != null) {
+                        heldBack.remove(id);
                         effects.add(new Note("evicted follower " + mm.address() + ": no answer for " + healAfterMillis / 1000
                                 + " s (--heal-after); its keys get new replicas (view " + c.view().number() + ")"));
+                    } else if (c.reason() != null) {
+                        holdBack(mm, c.reason());
                     }
                 });
                 return;
@@ -201,6 +213,21 @@ public final class ViewKeeper {
             // Settling lets members drop what they lost; a write planned under an older view may
             // still be on its way to one of them, and must find the key where it was planned.
             propose(x -> Membership.settle(x, epoch), c -> { });
+        }
+    }
+
+    /**
+     * Members silent past heal-after that stay members for now (evicting them would lose keys or
+     * a transaction's outcome): the log says so once for each, not at every tick, until it answers
+     * again or is evicted.
+     */
+    private final Set<Long> heldBack = new HashSet<>();
+    private static final long HOLD_SAID_AFTER_MILLIS = 5_000;
+
+    private void holdBack(Member m, String reason) {
+        if (heldBack.add(m.id())) {
+            effects.add(new Note("follower " + m.address() + " has not answered for " + healAfterMillis / 1000
+                    + " s (--heal-after) but stays a member for now: " + reason));
         }
     }
 

@@ -104,4 +104,37 @@ class ViewKeeperTest {
         }
         assertTrue(checked > 0, "some eviction keeps every key a current replica");
     }
+    @Test
+    void aSilentMemberThatCannotBeEvictedIsSaidOnceNotAtEveryTick() {
+        // Two of three members down, redundancy 2: the keys they share have no replica that is
+        // up, so --heal-after evicts neither. The leader used to wait in silence (issue 14: a
+        // move that cannot finish waits, and says so); a line at every tick would flood the log.
+        View v = completedMove().withSettled(true);
+        long a = Member.of("127.0.0.1", 16201).id(), b = Member.of("127.0.0.1", 16202).id();
+        java.util.Set<Long> down = new java.util.HashSet<>(List.of(a, b));
+        ViewKeeper.Facts facts = new ViewKeeper.Facts() {
+            @Override public boolean isUp(long memberId) { return !down.contains(memberId); }
+            @Override public long silentForMillis(long memberId, long now) { return down.contains(memberId) ? 60_000 : 0; }
+            @Override public boolean settledBefore(long viewNumber) { return true; }
+        };
+        ViewKeeper k = new ViewKeeper(1, v, false, 3_000, false);
+        k.drain();
+        List<String> notes = new java.util.ArrayList<>();
+        for (int t = 0; t < 10; t++) {
+            k.tick(t * 1_000L, t * 1_000L, facts);
+            for (ViewKeeper.Effect e : k.drain()) {
+                assertFalse(e instanceof ViewKeeper.AppendView, "no eviction: " + e);
+                if (e instanceof ViewKeeper.Note n) notes.add(n.message());
+            }
+        }
+        assertEquals(1, notes.size(), "said once: " + notes);
+        assertTrue(notes.get(0).matches("follower 127\\.0\\.0\\.1:1620[12] has not answered for 3 s \\(--heal-after\\) but stays a member"
+                + " for now: evicting .* would leave keys with no current replica that is up.*"), notes.get(0));
+
+        down.clear(); // they answer again, then both go silent once more: said again
+        k.tick(20_000, 20_000, facts);
+        down.addAll(List.of(a, b));
+        k.tick(21_000, 21_000, facts);
+        assertEquals(1, k.drain().stream().filter(e -> e instanceof ViewKeeper.Note).count());
+    }
 }

@@ -116,11 +116,15 @@ final class FollowerChannel {
         return p.answer.future();
     }
 
-    /** Sends the leader's view alone, when the follower has not logged it and nothing else is going its way. */
+    /**
+     * Sends the leader's view to a follower that has not logged it: ahead of the next batch, or
+     * alone, now or once a batch on the wire returns. (It used to count on "the next batch" when
+     * one was on the wire; a member the view evicts or drains gets no next batch, so it never
+     * learned it was out and, silent for 6 s, registered again as a new member.)
+     */
     void pushView() {
         View v = views.durable();
         if (v == null || v.number() == 0 || views.logged(member.id()) >= v.number()) return;
-        if (!writes.queue.isEmpty() || !writes.inFlight.isEmpty()) return; // the next batch carries it
         pushing = true;
         pump(writes);
     }

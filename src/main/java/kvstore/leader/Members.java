@@ -111,6 +111,21 @@ final class Members implements FollowerChannel.Views {
     void tick(ViewKeeper.Facts facts) {
         keeper.tick(LeaderClock.now(), System.currentTimeMillis(), facts);
         run();
+        tellTheRemoved(System.currentTimeMillis());
+    }
+
+    /**
+     * A follower an admin evicted or a drain removed stays out until it is restarted (SPEC.md
+     * section 10), and only the view tells it so: until it has logged one that says so, it is
+     * sent the view again at each tick (a send can fail; it would register again after 6 s of
+     * silence), for a minute after its eviction.
+     */
+    private void tellTheRemoved(long nowMillis) {
+        View v = keeper.durable();
+        if (v == null) return;
+        for (Evicted e : v.evicted()) {
+            if (!e.rejoin() && nowMillis - e.sinceMillis() < 60_000) client.pushView(Member.of(e.host(), e.port()));
+        }
     }
 
     View latest() {

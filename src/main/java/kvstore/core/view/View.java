@@ -172,9 +172,17 @@ public record View(long number, long epoch, int redundancy, int vnodes, int capa
         return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, evicted, h);
     }
 
+    /**
+     * The addresses evicted, oldest first; only the newest {@link #MAX_EVICTED} are kept (every
+     * view carries the list, in the logs and on the wire, and a cluster that churns through
+     * addresses would grow it for ever). A follower reads its own entry when it learns it is out.
+     */
     public View withEvicted(List<Evicted> e) {
+        if (e.size() > MAX_EVICTED) e = List.copyOf(e.subList(e.size() - MAX_EVICTED, e.size()));
         return new View(number, epoch, redundancy, vnodes, capacity, base, members, gone, current, copyRound, settled, formed, e, earlier);
     }
+
+    public static final int MAX_EVICTED = 64;
 
     /** Orders views: a newer leader's view wins, then the higher number. */
     public boolean newerThan(View other) {

@@ -316,25 +316,29 @@ class MovesUnderFaultsIT {
             Workload w = new Workload(c.leaderUrl(), hot, 2, 0.5, seed).preload(c.leaderUrl(), hot, "first").start();
             int added = join(c);
             Await.until("copying", Duration.ofSeconds(60), () -> copyRunning(c, added));
+            List<String> probes = new ArrayList<>(hot); // and 50 of the keys it gains
+            for (String k : cold) if (probes.size() < hot.size() + 50 && c.replicasOf(k).contains(added)) probes.add(k);
             c.followerNode(added).signal("STOP");
             long paused = System.nanoTime();
-            List<String> probes = new ArrayList<>(hot);
-            probes.addAll(cold.subList(0, 200));
+            long[] passStart = new long[1];
             Await.until("every key writable again", Duration.ofSeconds(healAfter + 30), () -> {
+                passStart[0] = System.nanoTime();
                 for (String k : probes) if (w.put(c.leaderUrl(), k, "probe-" + k) != 201) return false;
                 return true;
             });
-            long writable = (System.nanoTime() - paused) / 1_000_000;
-            System.out.printf("  joiner paused mid-copy: every key writable again after %d ms (heal-after %d s); %s%n",
-                    writable, healAfter, rebalancingNow(c));
-            assertTrue(writable <= (healAfter + 2) * 1000L + 2_000, "within heal-after + 2 s (and the probes' own time): " + writable + " ms");
+            long writable = (passStart[0] - paused) / 1_000_000; // the start of the first pass in which every probe succeeded
+            System.out.printf("  joiner paused mid-copy: every key writable again %d ms after the pause (heal-after %d s; %d probes); %s%n",
+                    writable, healAfter, probes.size(), rebalancingNow(c));
+            // SPEC.md section 10: heal-after + 2 s after its last answer (which came before the pause);
+            // 1 s more for a probe pass's own length
+            assertTrue(writable <= (healAfter + 3) * 1000L, "within heal-after + 2 s: " + writable + " ms");
             c.followerNode(added).signal("CONT");
             Await.until("joined again and serving", Duration.ofSeconds(150),
                     () -> "up".equals(memberState(c, c.followerPorts.get(added))) && !rebalancing(c));
-            List<String> all = new ArrayList<>(hot);
-            all.addAll(cold.subList(0, 200));
-            checkAfter(c, w, all);
-            assertValues(c, cold.subList(200, cold.size()), BIG);
+            checkAfter(c, w, probes);
+            List<String> untouched = new ArrayList<>(cold);
+            untouched.removeAll(probes);
+            assertValues(c, untouched, BIG);
         }
     }
 

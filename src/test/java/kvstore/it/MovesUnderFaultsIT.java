@@ -108,11 +108,9 @@ class MovesUnderFaultsIT {
     void theTargetThenASourceKilledMidCopyTheMoveResumes() throws Exception {
         long seed = seed("target-and-source-killed");
         List<String> cold = keys(3_000);
-        List<String> hot = new ArrayList<>();
-        for (int i = 0; i < 50; i++) hot.add("hot" + i);
         try (JarCluster c = new JarCluster(dir, 3, 2, "--copy-rate", "1").start()) {
             load(c, cold, BIG);
-            Workload w = new Workload(c.leaderUrl(), hot, 2, 0.5, seed).preload(c.leaderUrl(), hot, "first").start();
+            Workload w = lightLoad(c, seed);
             Reader reader = new Reader(c, cold, BIG).start();
             try {
                 int added = join(c);
@@ -135,7 +133,7 @@ class MovesUnderFaultsIT {
                 reader.stop();
             }
             reader.assertNoWrongRead();
-            checkAfter(c, w, hot);
+            checkAfter(c, w, HOT);
             assertValues(c, cold, BIG);
         }
     }
@@ -150,13 +148,11 @@ class MovesUnderFaultsIT {
     void aSecondReplicaDyingDuringTheRefillIsWaitedForNotEvicted() throws Exception {
         long seed = seed("second-replica-dies");
         List<String> cold = keys(3_000);
-        List<String> hot = new ArrayList<>();
-        for (int i = 0; i < 50; i++) hot.add("hot" + i);
         try (JarCluster c = new JarCluster(dir, 4, 2, "--heal-after", "3", "--copy-rate", "1").start()) {
             load(c, cold, BIG);
             int first = 0;
             int second = partnerOf(c, cold, first);
-            Workload w = new Workload(c.leaderUrl(), hot, 2, 0.5, seed).preload(c.leaderUrl(), hot, "first").start();
+            Workload w = lightLoad(c, seed);
             c.followerNode(first).kill9();
             Await.until("the first evicted", Duration.ofSeconds(30), () -> memberState(c, c.followerPorts.get(first)) == null);
             c.followerNode(second).kill9(); // before the refill of the keys they shared is done: it alone has them
@@ -178,7 +174,7 @@ class MovesUnderFaultsIT {
                 JsonObject m = new JsonObject(Http.get(c.leader("/api/members")).body());
                 return m.getValue("rebalancing") == null && "up".equals(memberState(c, c.followerPorts.get(second)));
             });
-            checkAfter(c, w, hot);
+            checkAfter(c, w, HOT);
             assertValues(c, cold, BIG);
             assertEquals(3, ClusterAudit.members(c.leaderUrl()).size());
         }
@@ -308,16 +304,14 @@ class MovesUnderFaultsIT {
     void aSlowJoiningMemberBlocksNoWriteForGood() throws Exception {
         long seed = seed("slow-joiner");
         List<String> cold = keys(3_000);
-        List<String> hot = new ArrayList<>();
-        for (int i = 0; i < 50; i++) hot.add("hot" + i);
         int healAfter = 3;
         try (JarCluster c = new JarCluster(dir, 3, 2, "--heal-after", String.valueOf(healAfter), "--copy-rate", "1").start()) {
             load(c, cold, BIG);
-            Workload w = new Workload(c.leaderUrl(), hot, 2, 0.5, seed).preload(c.leaderUrl(), hot, "first").start();
+            Workload w = lightLoad(c, seed);
             int added = join(c);
             Await.until("copying", Duration.ofSeconds(60), () -> copyRunning(c, added));
-            List<String> probes = new ArrayList<>(hot); // and 50 of the keys it gains
-            for (String k : cold) if (probes.size() < hot.size() + 50 && c.replicasOf(k).contains(added)) probes.add(k);
+            List<String> probes = new ArrayList<>(HOT); // and 50 of the keys it gains
+            for (String k : cold) if (probes.size() < HOT.size() + 50 && c.replicasOf(k).contains(added)) probes.add(k);
             c.followerNode(added).signal("STOP");
             long paused = System.nanoTime();
             long[] passStart = new long[1];
@@ -343,6 +337,14 @@ class MovesUnderFaultsIT {
     }
 
     // --- helpers -----------------------------------------------------------------------------
+
+    /** Keys a light load works on while the big ones move: its writes keep a source's copy at its slower pace. */
+    private static final List<String> HOT = java.util.stream.IntStream.range(0, 50).mapToObj(i -> "hot" + i).toList();
+
+    /** Two clients reading and writing {@link #HOT}, written once first. */
+    private static Workload lightLoad(JarCluster c, long seed) {
+        return new Workload(c.leaderUrl(), HOT, 2, 0.5, seed).preload(c.leaderUrl(), HOT, "first").start();
+    }
 
     /** Raises the capacity by one and starts a new follower; returns its index. */
     private static int join(JarCluster c) throws Exception {

@@ -179,11 +179,11 @@ public final class ViewKeeper {
             heldBack.retainAll(down);
             for (ViewMember m : v.members()) {
                 long id = m.member().id();
-                if (!down.contains(id) || facts.silentForMillis(id, now) < healAfterMillis) continue;
+                long silent = down.contains(id) ? facts.silentForMillis(id, now) : 0;
+                if (silent < healAfterMillis) continue;
                 Member mm = m.member();
                 if (!facts.mayEvict(id)) {
                     // usually for a moment, while the coordinator resolves what it had prepared: said if it lasts
-                    long silent = facts.silentForMillis(id, now);
                     if (silent >= healAfterMillis + HOLD_SAID_AFTER_MILLIS) {
                         holdBack(mm, "it may hold the outcome of a transaction that no other replica has yet");
                     }

@@ -91,11 +91,19 @@ class GreyFailuresIT {
                 System.out.println("paused follower " + victim + " at " + java.time.LocalTime.now());
                 // Paused long enough that its keys were asked for many times and other keys had a
                 // p99's worth of requests (and at least 5 s: past the checks' own detection).
-                Await.until("500 requests of each kind during the pause, for 5 s or more", Duration.ofSeconds(120), () -> {
-                    long mineNow = samples.stream().filter(x -> x.victimKey() && x.startNanos() >= pausedAt).count();
-                    long othersNow = samples.stream().filter(x -> !x.victimKey() && x.startNanos() >= pausedAt).count();
-                    return mineNow >= 500 && othersNow >= 500 && System.nanoTime() - pausedAt >= 5_000_000_000L;
-                });
+                try {
+                    Await.until("500 requests of each kind during the pause, for 5 s or more", Duration.ofSeconds(120), () -> {
+                        long mineNow = samples.stream().filter(x -> x.victimKey() && x.startNanos() >= pausedAt).count();
+                        long othersNow = samples.stream().filter(x -> !x.victimKey() && x.startNanos() >= pausedAt).count();
+                        return mineNow >= 500 && othersNow >= 500 && System.nanoTime() - pausedAt >= 5_000_000_000L;
+                    });
+                } catch (AssertionError e) {
+                    // Say where the time went: how many of each kind were answered, how slowly, and every node's log.
+                    System.out.println("paused follower: the wait timed out; answered during the pause: " + describe(samples, pausedAt, true)
+                            + " for its keys, " + describe(samples, pausedAt, false) + " for others");
+                    printLogs(c);
+                    throw e;
+                }
                 long resumedAt = System.nanoTime();
                 c.followerNode(victim).signal("CONT");
                 stop.set(true);
@@ -119,10 +127,7 @@ class GreyFailuresIT {
                                 + s.status() + " after " + s.millis() + " ms")
                         .reduce((a, b) -> a + "; " + b).orElse("none");
                 System.out.println("paused follower: slowest requests for its keys: " + slowest);
-                if (worstVictim > 2_000) {
-                    System.out.println("leader log:\n" + c.leaderNode().stdout() + c.leaderNode().stderr());
-                    for (int i = 0; i < 3; i++) System.out.println("follower " + i + " log:\n" + c.followerNode(i).stdout() + c.followerNode(i).stderr());
-                }
+                if (worstVictim > 2_000) printLogs(c);
                 assertTrue(before.size() > 100 && during.size() > 100, "the load ran");
                 assertTrue(p99During <= Math.max(2 * p99Before, p99Before + 50), "other keys keep their latency: p99 " + p99Before
                         + " ms before, " + p99During + " ms during the pause");
@@ -140,6 +145,19 @@ class GreyFailuresIT {
             Await.until("writes of its keys work again", Duration.ofSeconds(30),
                     () -> Http.put(c.leader("/?key=" + mine.get(0) + "&val=after")).status() == 201);
         }
+    }
+
+    private static void printLogs(JarCluster c) {
+        System.out.println("leader log:\n" + c.leaderNode().stdout() + c.leaderNode().stderr());
+        for (int i = 0; i < 3; i++) System.out.println("follower " + i + " log:\n" + c.followerNode(i).stdout() + c.followerNode(i).stderr());
+    }
+
+    /** The requests of one kind begun since {@code from}: how many, by status, and the slowest. */
+    private static String describe(ConcurrentLinkedQueue<Sample> samples, long from, boolean victimKey) {
+        List<Sample> kind = samples.stream().filter(s -> s.victimKey() == victimKey && s.startNanos() >= from).toList();
+        Map<Integer, Long> byStatus = new java.util.TreeMap<>();
+        for (Sample s : kind) byStatus.merge(s.status(), 1L, Long::sum);
+        return kind.size() + " " + byStatus + ", slowest " + kind.stream().mapToLong(Sample::millis).max().orElse(0) + " ms";
     }
 
     private static List<Long> latencies(List<Sample> all, java.util.function.Predicate<Sample> which) {

@@ -495,6 +495,43 @@ class ParticipantTest {
     }
 
     /**
+     * When a copy round begins, only a member that gains keys passes over its store for leftovers
+     * of an earlier membership: on a source of a million keys that pass was a second of CPU at
+     * the move's first moment (bench/move.sh part (b)). A member that gains keys still looks.
+     */
+    @Test
+    void onlyAMemberThatGainsKeysLooksForLeftoversWhenACopyBegins() {
+        View v = formed(F1, F2, F3);
+        int n = 3 * Participant.SWEEP_SLICE;
+        List<LogRecord.Data> data = new ArrayList<>();
+        for (int i = 0; i < n; i++) data.add(new LogRecord.Data("k" + i, i + 1, "v".getBytes()));
+        Member f4 = Member.of("127.0.0.1", 16204);
+        View joining = Membership.register(Membership.capacity(v, 4, 1).view(), f4.host(), f4.port(), "id-4", 1, 0).view();
+        View copying = Membership.startCopy(joining, 1).view();
+        assertFalse(Participant.gainsARange(new Placement(v), new Placement(copying), F1.id()), "F1 only gives keys to the 4th");
+
+        Participant source = new Participant(F1.id());
+        source.learnView(v);
+        source.applyCopy(data);
+        source.learnView(joining);
+        source.learnView(copying);
+        assertFalse(source.sweeping(), "a member that gains nothing does not look at its keys");
+        assertEquals(n, source.keyCount());
+
+        // The 4th drained again: F1 gains keys back, and looks for leftovers among them.
+        for (long g : new Placement(copying).gainers()) copying = Membership.copied(copying, g, copying.copyRound(), 1).view();
+        View done = Membership.settle(Membership.finishMove(copying, 1, 9).view(), 1).view();
+        View drained = Membership.drain(done, f4.host(), f4.port(), 1).view();
+        assertTrue(Participant.gainsARange(new Placement(done), new Placement(drained), F1.id()));
+        Participant gainer = new Participant(F1.id());
+        gainer.learnView(done);
+        gainer.applyCopy(data);
+        gainer.learnView(drained);
+        gainer.learnView(Membership.startCopy(drained, 1).view());
+        assertTrue(gainer.sweeping(), "a member that gains keys looks at its store, a slice at a time");
+    }
+
+    /**
      * A follower of many keys drops what a completed move took away in slices (writes are never
      * held up for the whole pass); until it is done the keys linger, but a newer view, a
      * snapshot and the end of the pass all see only what it keeps.

@@ -53,9 +53,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class Copier {
     private static final Logger LOG = LoggerFactory.getLogger(Copier.class);
-    static final int PAGE_KEYS = 4_096;
-    /** Pages are smaller while the source serves clients: one page is then a short stall of each side's event loop, not 4,096 keys at once. */
-    static final int BUSY_PAGE_KEYS = 512;
     static final int PAGE_BYTES = 1 << 20;
     static final int PAGES_AHEAD = 2;
     /** A source's answer says how many leader messages it answered in about the last second. */
@@ -115,7 +112,7 @@ final class Copier {
         roundBytes = 0;
         startedMillis = System.currentTimeMillis();
         pace = new CopyPace(bytesPerSecond, startedMillis);
-        sourceForeground = 0;
+        sourceForeground = -1; // not known until the first page: that one is small, in case the source is busy
         problem = null;
         LOG.info("follower {}: copying the keys it gains in round {} from {} source(s){}", settings.address(), r, sources.size(),
                 skip.isEmpty() ? "" : " (skipping " + skip.size() + " that did not answer)");
@@ -161,7 +158,7 @@ final class Copier {
         return Single.defer(() -> {
             StringBuilder uri = new StringBuilder("/tpc/copy?round=").append(r)
                     .append("&for=").append(Long.toUnsignedString(self))
-                    .append("&limit=").append(sourceForeground > CopyPace.BUSY_MESSAGES_PER_SECOND ? BUSY_PAGE_KEYS : PAGE_KEYS).append("&bytes=").append(PAGE_BYTES);
+                    .append("&limit=").append(CopyPace.pageKeys(sourceForeground)).append("&bytes=").append(PAGE_BYTES);
             // The view it asks under: the source answers only under the same one (it decides which keys are its to send).
             if (participant.view() != null) uri.append("&view=").append(participant.view().number());
             String from = cursor.get(src.id());
@@ -313,7 +310,7 @@ final class Copier {
     }
 
     private CopyPace pace;
-    /** What the last source asked reported: the leader's messages it answered in about the last second. */
+    /** What the last source asked reported: the leader's messages it answered in about the last second (-1: none asked yet). */
     private long sourceForeground;
 
     private static long bytesOf(Participant.CopyPage page) {

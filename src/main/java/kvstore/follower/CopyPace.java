@@ -32,6 +32,19 @@ final class CopyPace {
         return bytesPerSecond <= 0 ? BUSY_BYTES_PER_SECOND : Math.min(bytesPerSecond, BUSY_BYTES_PER_SECOND);
     }
 
+    /**
+     * The keys to ask a source for in one page: fewer while it serves clients (a page is then a
+     * short stall of each side's event loop), and for the first page of a round, before the source
+     * has said whether it does ({@code foreground} below 0).
+     */
+    static int pageKeys(long foreground) {
+        return foreground < 0 || foreground > BUSY_MESSAGES_PER_SECOND ? BUSY_PAGE_KEYS : PAGE_KEYS;
+    }
+
+    static final int PAGE_KEYS = 4_096;
+    /** Pages are smaller while the source serves clients. */
+    static final int BUSY_PAGE_KEYS = 512;
+
     /** A page of {@code bytes} was copied from a source that reported {@code foreground}: the milliseconds to wait. */
     long after(long bytes, long foreground, long nowMillis) {
         long rate = rate(foreground);

@@ -31,6 +31,14 @@ class CopyPaceTest {
     }
 
     @Test
+    void pagesAreSmallWhileTheSourceServesClientsAndBeforeItHasSaid() {
+        assertEquals(CopyPace.BUSY_PAGE_KEYS, CopyPace.pageKeys(-1), "the round's first page: not known yet");
+        assertEquals(CopyPace.PAGE_KEYS, CopyPace.pageKeys(0), "an idle source");
+        assertEquals(CopyPace.PAGE_KEYS, CopyPace.pageKeys(CopyPace.BUSY_MESSAGES_PER_SECOND));
+        assertEquals(CopyPace.BUSY_PAGE_KEYS, CopyPace.pageKeys(CopyPace.BUSY_MESSAGES_PER_SECOND + 1));
+    }
+
+    @Test
     void theForegroundCountCoversAboutTheLastSecond() {
         long s = 1_000_000_000L;
         ForegroundRate r = new ForegroundRate(0);

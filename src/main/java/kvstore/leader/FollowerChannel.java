@@ -217,31 +217,42 @@ final class FollowerChannel {
     /** No answer to any batch for this long, with one on the wire as long: silent. */
     static final long SILENT_AFTER_MILLIS = 1_000;
 
+    /*
+     * Failing a message runs its caller's handler at once, and the handler may send again on this
+     * channel (a lost vote is answered with an abort to the same follower), which adds to the
+     * queue or to the batches on the wire. So the messages to fail are gathered first and failed
+     * after the walk: failing them during it threw ConcurrentModificationException, and a
+     * follower marked down was then never reported down to the coordinator.
+     */
     private boolean expire(Lane lane, long nowMillis) {
+        List<Pending> late = new ArrayList<>();
         for (Iterator<Pending> it = lane.queue.iterator(); it.hasNext(); ) {
             Pending p = it.next();
             if (p.deadlineMillis <= nowMillis) {
                 it.remove();
-                p.answer.tryFail("deadline");
+                late.add(p);
             }
         }
         boolean waiting = false;
         for (List<Pending> batch : lane.inFlight) {
             for (Pending p : batch) {
                 if (nowMillis - p.sentMillis > SILENT_AFTER_MILLIS) waiting = true;
-                if (p.deadlineMillis <= nowMillis) p.answer.tryFail("deadline");
+                if (p.deadlineMillis <= nowMillis) late.add(p);
             }
         }
+        for (Pending p : late) p.answer.tryFail("deadline");
         return waiting;
     }
 
     /** The follower is down: everything queued or in flight fails now (its late answers are ignored). */
     void down() {
+        List<Pending> failing = new ArrayList<>();
         for (Lane lane : List.of(writes, reads)) {
-            for (Pending p : lane.queue) p.answer.tryFail("follower down");
+            failing.addAll(lane.queue);
             lane.queue.clear();
-            for (List<Pending> batch : lane.inFlight) for (Pending p : batch) p.answer.tryFail("follower down");
+            for (List<Pending> batch : lane.inFlight) failing.addAll(batch);
         }
+        for (Pending p : failing) p.answer.tryFail("follower down");
     }
 
     long batches() { return batches; }

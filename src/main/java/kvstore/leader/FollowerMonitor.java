@@ -255,8 +255,11 @@ final class FollowerMonitor {
         if (s.up == up) return;
         s.up = up;
         LOG.info("follower {} is {}", s.member.address(), up ? "up" : "down");
-        if (!up) client.down(s.member);
-        listener.health(s.member, up);
+        try {
+            if (!up) client.down(s.member);
+        } finally {
+            listener.health(s.member, up); // whatever failing its messages did: the coordinator must hear it
+        }
     }
 
     boolean isUp(long id) {

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -137,6 +138,11 @@ class GreyFailuresIT {
                     else assertEquals(200, s.status(), "a read of its keys is served by the other replica");
                 }
                 assertTrue(readsOk > 10 && writesRefused > 0, "its keys were asked for");
+                // Marking it down once threw inside the leader (a ConcurrentModificationException
+                // while failing its messages), and the coordinator never heard it was down.
+                String leaderLog = c.leaderNode().stdout() + c.leaderNode().stderr();
+                assertFalse(leaderLog.contains("Unhandled exception") || leaderLog.contains(" ERROR "),
+                        "the leader logged an error while the follower was paused:\n" + leaderLog);
             } finally {
                 stop.set(true);
                 c.followerNode(victim).signal("CONT");

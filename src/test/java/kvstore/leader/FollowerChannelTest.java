@@ -79,6 +79,55 @@ class FollowerChannelTest {
         assertEquals(next.number(), ((Batch.ViewItem) first).view().number());
     }
 
+    /**
+     * Failing a message runs its caller's handler at once, and that handler may send again on
+     * the same channel (the coordinator answers a lost vote with an abort to the same follower).
+     * {@code down()} and {@code expire()} failed messages while walking the lists that such a
+     * send adds to: a ConcurrentModificationException, seen on the real jar when a paused
+     * follower was marked down. It left the coordinator never told the follower was down, so
+     * writes of its keys waited out their 5 s deadlines (GreyFailuresIT's flake).
+     */
+    @Test
+    void messagesFailedWhenTheFollowerIsDownOrLateMaySendAgainFromTheirHandlers(Vertx vertx) throws Exception {
+        HttpServer server = vertx.createHttpServer().requestHandler(req -> { }) // a paused follower: never answers
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Member follower = Member.of("127.0.0.1", server.actualPort());
+        FollowerChannel.Views views = new FollowerChannel.Views() {
+            @Override public View durable() { return null; }
+            @Override public long logged(long memberId) { return 0; }
+            @Override public void logged(long memberId, long number) { }
+        };
+        WebClient client = WebClient.create(vertx);
+        for (String how : List.of("down", "expire")) {
+            java.util.concurrent.CompletableFuture<String> outcome = new java.util.concurrent.CompletableFuture<>();
+            vertx.runOnContext(v -> {
+                FollowerChannel channel = new FollowerChannel(follower, client, null, () -> 1, views);
+                long deadline = LeaderClock.now() + 60_000;
+                List<io.vertx.core.Future<Batch.Answer>> sent = new java.util.ArrayList<>();
+                // a read and a write on the wire, with room for more beside them
+                for (int i = 0; i < 2; i++) {
+                    Batch.Item item = i % 2 == 0 ? new Batch.Read("k" + i) : new Batch.Abort(new TxId(1, i), null);
+                    io.vertx.core.Future<Batch.Answer> f = channel.send(item, deadline);
+                    f.onFailure(e -> {
+                        channel.send(new Batch.Read("again"), deadline);
+                        channel.send(new Batch.Abort(new TxId(2, 1), null), deadline);
+                    });
+                    sent.add(f);
+                }
+                try {
+                    if (how.equals("down")) channel.down();
+                    else channel.expire(deadline + 1);
+                } catch (RuntimeException e) {
+                    outcome.complete(how + " threw " + e);
+                    return;
+                }
+                long failed = sent.stream().filter(io.vertx.core.Future::failed).count();
+                outcome.complete(how + ": " + failed + " of " + sent.size() + " failed");
+            });
+            assertEquals(how + ": 2 of 2 failed", outcome.get(10, TimeUnit.SECONDS));
+        }
+    }
+
     private static void answer(HttpServerRequest req, int items, long logged) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < items; i++) Batch.encode(new Batch.Answer(204, 0, ""), out);

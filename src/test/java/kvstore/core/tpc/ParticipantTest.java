@@ -418,45 +418,31 @@ class ParticipantTest {
         // Found by the simulation (seed 4994304809021): a follower down while a move settled never
         // swept the keys it lost; a later move gave them back, the copy had no entry for one
         // deleted meanwhile (the sources drop deleted keys once settled), and the old value came back.
-        View v = formed(F1, F2, F3);
-        Placement before = new Placement(v);
-        for (int port = 16204; port < 16300; port++) {
-            Member f4 = Member.of("127.0.0.1", port);
-            View joined = Membership.startCopy(Membership.register(Membership.capacity(v, 4, 1).view(), f4.host(), f4.port(), "id-4", 1, 0).view(), 1).view();
-            for (long g : new Placement(joined).gainers()) joined = Membership.copied(joined, g, joined.copyRound(), 1).view();
-            View done = Membership.finishMove(joined, 1, 9).view();
-            Placement after = new Placement(done);
-            Participant f = new Participant(F1.id());
-            List<LogRecord> flog = new ArrayList<>(f.learnView(v).records());
-            List<String> lost = new ArrayList<>(), kept = new ArrayList<>();
-            for (int i = 0; i < 60; i++) {
-                String k = "k" + i;
-                long h = Hash.strhash64(k);
-                if (!before.holds(F1.id(), h)) continue;
-                (after.holds(F1.id(), h) ? kept : lost).add(k);
-                TxId t = new TxId(1, i + 1);
-                flog.addAll(f.prepare(t, 1, List.of(Write.put(k, "v")), null, 0).records());
-                flog.addAll(f.commit(t, 1, i + 1, null).records());
-            }
-            if (lost.size() < 2) continue; // this 4th member takes (almost) nothing from F1: try another port
-            flog.addAll(f.learnView(joined).records());
-            flog.addAll(f.learnView(done).records()); // complete, not settled: F1 was down when it settled
-            View drained = Membership.drain(done, f4.host(), f4.port(), 1).view(); // gives F1 its keys back
-            flog.addAll(f.learnView(drained).records());
-            // Until the copy round begins a write planned under an older view may still be on its way.
-            for (String k : lost) assertEquals("v", value(f, k), k + " stays until the copy round begins");
-            // A write under the move, of a key gained back, is newer than anything held: it stays.
-            TxId t = new TxId(1, 100);
-            flog.addAll(f.prepare(t, 1, List.of(Write.put(lost.get(0), "new").blindly()), null, 0).records());
-            flog.addAll(f.commit(t, 1, 100, null).records());
-            flog.addAll(f.learnView(Membership.startCopy(drained, 1).view()).records());
-            for (String k : lost.subList(1, lost.size())) assertNull(value(f, k), k + " is a leftover of a membership F1 lost: not trusted");
-            for (String k : kept) assertEquals("v", value(f, k), k + " stayed F1's throughout");
-            assertEquals("new", value(f, lost.get(0)));
-            assertReplayMatches(f, flog, F1.id());
-            return;
+        JoinTakingFromF1 m = aJoinThatTakesKeysFromF1(2);
+        Participant f = new Participant(F1.id());
+        List<LogRecord> flog = new ArrayList<>(f.learnView(m.before()).records());
+        for (int i = 0; i < 60; i++) {
+            String k = "k" + i;
+            if (!m.lost().contains(k) && !m.kept().contains(k)) continue;
+            TxId t = new TxId(1, i + 1);
+            flog.addAll(f.prepare(t, 1, List.of(Write.put(k, "v")), null, 0).records());
+            flog.addAll(f.commit(t, 1, i + 1, null).records());
         }
-        fail("no 4th member took keys from F1");
+        flog.addAll(f.learnView(m.joined()).records());
+        flog.addAll(f.learnView(m.done()).records()); // complete, not settled: F1 was down when it settled
+        View drained = Membership.drain(m.done(), m.f4().host(), m.f4().port(), 1).view(); // gives F1 its keys back
+        flog.addAll(f.learnView(drained).records());
+        // Until the copy round begins a write planned under an older view may still be on its way.
+        for (String k : m.lost()) assertEquals("v", value(f, k), k + " stays until the copy round begins");
+        // A write under the move, of a key gained back, is newer than anything held: it stays.
+        TxId t = new TxId(1, 100);
+        flog.addAll(f.prepare(t, 1, List.of(Write.put(m.lost().get(0), "new").blindly()), null, 0).records());
+        flog.addAll(f.commit(t, 1, 100, null).records());
+        flog.addAll(f.learnView(Membership.startCopy(drained, 1).view()).records());
+        for (String k : m.lost().subList(1, m.lost().size())) assertNull(value(f, k), k + " is a leftover of a membership F1 lost: not trusted");
+        for (String k : m.kept()) assertEquals("v", value(f, k), k + " stayed F1's throughout");
+        assertEquals("new", value(f, m.lost().get(0)));
+        assertReplayMatches(f, flog, F1.id());
     }
 
     @Test
@@ -466,6 +452,32 @@ class ParticipantTest {
         // there when the copy round began. The look for leftovers skipped the locked key, the
         // write aborted, the key had been deleted meanwhile (the copy brings no entry for it), and
         // the old value came back on that replica.
+        JoinTakingFromF1 m = aJoinThatTakesKeysFromF1(1);
+        String lost = m.lost().get(0);
+        Participant f = new Participant(F1.id());
+        List<LogRecord> flog = new ArrayList<>(f.learnView(m.before()).records());
+        TxId t = new TxId(1, 1);
+        flog.addAll(f.prepare(t, 1, List.of(Write.put(lost, "old")), null, 0).records());
+        flog.addAll(f.commit(t, 1, 1, null).records());
+        flog.addAll(f.learnView(m.joined()).records());
+        flog.addAll(f.learnView(m.done()).records()); // complete, not settled: F1 was down when it settled
+        View drained = Membership.drain(m.done(), m.f4().host(), m.f4().port(), 1).view(); // gives F1 the key back
+        flog.addAll(f.learnView(drained).records());
+        // A write of the key under the move is prepared here when the copy round begins, and aborts.
+        TxId w = new TxId(1, 2);
+        flog.addAll(f.prepare(w, 1, List.of(Write.put(lost, "new").blindly()), null, 0).records());
+        flog.addAll(f.learnView(Membership.startCopy(drained, 1).view()).records());
+        flog.addAll(f.abort(w, 1).records());
+        while (f.sweeping()) f.sweep(Participant.SWEEP_SLICE);
+        assertNull(value(f, lost), lost + " is a leftover of a membership F1 lost, locked or not when the copy began");
+        assertReplayMatches(f, flog, F1.id());
+    }
+
+    /** F1, F2, F3, then a 4th member joined and the move complete (not settled), and which of k0..k59 F1 lost or kept. */
+    private record JoinTakingFromF1(View before, Member f4, View joined, View done, List<String> lost, List<String> kept) {}
+
+    /** The first 4th member (by port) whose join takes at least {@code minLost} of k0..k59 from F1. */
+    private static JoinTakingFromF1 aJoinThatTakesKeysFromF1(int minLost) {
         View v = formed(F1, F2, F3);
         Placement before = new Placement(v);
         for (int port = 16204; port < 16300; port++) {
@@ -474,32 +486,14 @@ class ParticipantTest {
             for (long g : new Placement(joined).gainers()) joined = Membership.copied(joined, g, joined.copyRound(), 1).view();
             View done = Membership.finishMove(joined, 1, 9).view();
             Placement after = new Placement(done);
-            String lost = null;
-            for (int i = 0; i < 60 && lost == null; i++) {
+            List<String> lost = new ArrayList<>(), kept = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
                 long h = Hash.strhash64("k" + i);
-                if (before.holds(F1.id(), h) && !after.holds(F1.id(), h)) lost = "k" + i;
+                if (before.holds(F1.id(), h)) (after.holds(F1.id(), h) ? kept : lost).add("k" + i);
             }
-            if (lost == null) continue; // this 4th member takes nothing from F1: try another port
-            Participant f = new Participant(F1.id());
-            List<LogRecord> flog = new ArrayList<>(f.learnView(v).records());
-            TxId t = new TxId(1, 1);
-            flog.addAll(f.prepare(t, 1, List.of(Write.put(lost, "old")), null, 0).records());
-            flog.addAll(f.commit(t, 1, 1, null).records());
-            flog.addAll(f.learnView(joined).records());
-            flog.addAll(f.learnView(done).records()); // complete, not settled: F1 was down when it settled
-            View drained = Membership.drain(done, f4.host(), f4.port(), 1).view(); // gives F1 the key back
-            flog.addAll(f.learnView(drained).records());
-            // A write of the key under the move is prepared here when the copy round begins, and aborts.
-            TxId w = new TxId(1, 2);
-            flog.addAll(f.prepare(w, 1, List.of(Write.put(lost, "new").blindly()), null, 0).records());
-            flog.addAll(f.learnView(Membership.startCopy(drained, 1).view()).records());
-            flog.addAll(f.abort(w, 1).records());
-            while (f.sweeping()) f.sweep(Participant.SWEEP_SLICE);
-            assertNull(value(f, lost), lost + " is a leftover of a membership F1 lost, locked or not when the copy began");
-            assertReplayMatches(f, flog, F1.id());
-            return;
+            if (lost.size() >= minLost) return new JoinTakingFromF1(v, f4, joined, done, lost, kept);
         }
-        fail("no 4th member took keys from F1");
+        throw new AssertionError("no 4th member took keys from F1");
     }
 
     @Test

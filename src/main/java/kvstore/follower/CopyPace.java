@@ -17,6 +17,10 @@ final class CopyPace {
      */
     static final long BUSY_BYTES_PER_SECOND = 512L << 10;
 
+    static final int PAGE_KEYS = 4_096;
+    /** Pages are smaller while the source serves clients. */
+    static final int BUSY_PAGE_KEYS = 512;
+
     private final long bytesPerSecond;
     private long paidUntil;
 
@@ -40,10 +44,6 @@ final class CopyPace {
     static int pageKeys(long foreground) {
         return foreground < 0 || foreground > BUSY_MESSAGES_PER_SECOND ? BUSY_PAGE_KEYS : PAGE_KEYS;
     }
-
-    static final int PAGE_KEYS = 4_096;
-    /** Pages are smaller while the source serves clients. */
-    static final int BUSY_PAGE_KEYS = 512;
 
     /** A page of {@code bytes} was copied from a source that reported {@code foreground}: the milliseconds to wait. */
     long after(long bytes, long foreground, long nowMillis) {

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.LongPredicate;
 import java.util.function.Predicate;
 
 /**
@@ -390,18 +391,25 @@ public final class Participant implements LogState {
             gainedFrom = null; // once per move: a later change of it compares with the view before that
             // Only a member that gains a range looks: on a source of a million keys the pass is a
             // second of CPU at the copy's first moment, when the machine has least to spare.
-            if (gainsARange(before, now, self)) {
-                startSweep(e -> e.getValue().version() <= upTo && !before.holds(self, e.getValue().hash())
-                        && now.holds(self, e.getValue().hash()));
-            }
+            LongPredicate gained = gained(before, now, self);
+            if (gainsARange(before, now, gained)) startSweep(e -> e.getValue().version() <= upTo && gained.test(e.getValue().hash()));
         }
     }
 
-    /** True when some hash is held by the member under {@code now} and was not under {@code before}. */
+    /** Hashes the member holds under {@code now} and did not under {@code before}. */
+    private static LongPredicate gained(Placement before, Placement now, long self) {
+        return h -> !before.holds(self, h) && now.holds(self, h);
+    }
+
+    /** True when the member gains some range from {@code before} to {@code now}. */
     static boolean gainsARange(Placement before, Placement now, long self) {
-        List<Long> ranges = Placement.representatives(before, now);
+        return gainsARange(before, now, gained(before, now, self));
+    }
+
+    private static boolean gainsARange(Placement before, Placement now, LongPredicate gained) {
+        List<Long> ranges = Placement.representatives(before, now); // one hash per range
         if (ranges.isEmpty()) return true; // no ring points to go by: look at every key
-        for (long h : ranges) if (!before.holds(self, h) && now.holds(self, h)) return true;
+        for (long h : ranges) if (gained.test(h)) return true;
         return false;
     }
 

@@ -67,8 +67,8 @@ done
 need_pkg curl curl
 [ -f target/kvstore.jar ] || mvn -B -q -DskipTests package
 WORK=$(mktemp -d /tmp/kvmove.XXXXXX)
-JVM="-XX:+UseG1GC -XX:MaxGCPauseMillis=5 -Xms1g -Xmx1g"
-BASE=$(free_range 5)
+JVM="-XX:+UseG1GC -XX:MaxGCPauseMillis=5 -Xms1g -Xmx1g ${JVM_EXTRA:-}" # JVM_EXTRA: more flags for every node (a GC log, say)
+BASE=${BASE_PORT:-$(free_range 5)} # BASE_PORT: the same ports (so the same placement, the same keys moved) in runs to compare
 URL="http://127.0.0.1:$BASE"
 F4=$((BASE + 4))
 DRIVE="java -cp target/kvstore.jar bench/Drive.java"

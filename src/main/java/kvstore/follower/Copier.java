@@ -42,11 +42,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * key is never brought back. When every source is done it logs COPIED and the leader, at its
  * next check, marks it current.
  *
- * <p>The pipeline is RxJava 3 through Vert.x's bindings, on the follower's event loop: for each
- * source, {@code fetch page -> retry with backoff -> apply (log + fsync) -> pace}, until the
- * source says {@code end}; the next page is fetched while one is applied, and applied while that
- * one is fsynced. The stages read as one expression, and cancelling a round
- * (a newer view) is one {@code dispose()}. A source that keeps failing is skipped when the
+ * <p>The pipeline is RxJava 3 through Vert.x's bindings, on the follower's event loop: every
+ * source's pages ({@code fetch page -> retry with backoff}, until the source says {@code end})
+ * are asked for at once, one page in flight per source, and merged into one chain that applies
+ * each page (log + fsync) and paces; a page is applied while the one before is fsynced. A
+ * source with no key to send is not asked. The stages read as one expression, and cancelling a
+ * round (a newer view) is one {@code dispose()}. A source that keeps failing is skipped when the
  * others hold every key it would send: the round starts over with it in the skip set, so each
  * key is copied from the next current replica instead. If it alone holds some of them, the
  * round waits for it and says so.
@@ -104,36 +105,42 @@ final class Copier {
     }
 
     private void startRound() {
-        List<Member> sources = new ArrayList<>(new kvstore.core.view.Placement(participant.view()).copySources(self));
-        sources.removeIf(m -> skip.contains(m.id()));
+        var placement = new kvstore.core.view.Placement(participant.view());
+        List<Member> sources = new ArrayList<>(placement.copySources(self));
+        sources.removeIf(m -> skip.contains(m.id()) || !placement.sendsAny(m.id(), self, skip));
         cursor.clear();
         long r = round;
         roundKeys = 0;
         roundBytes = 0;
         startedMillis = System.currentTimeMillis();
         pace = new CopyPace(bytesPerSecond, startedMillis);
-        sourceForeground = -1; // not known until the first page: that one is small, in case the source is busy
+        foreground.clear(); // not known until a source's first page: that one is small, in case the source is busy
         problem = null;
         LOG.info("follower {}: copying the keys it gains in round {} from {} source(s){}", settings.address(), r, sources.size(),
                 skip.isEmpty() ? "" : " (skipping " + skip.size() + " that did not answer)");
         AtomicReference<Member> failed = new AtomicReference<>();
         running(Flowable.fromIterable(sources)
-                .concatMapCompletable(src -> source(r, src).doOnError(e -> failed.set(src)))
+                .flatMap(src -> pages(r, src).doOnError(e -> failed.set(src)), false, Math.max(1, sources.size()), 1)
+                .concatMapCompletable(p -> sweepDone().andThen(apply(p.page())).andThen(pace(p)), PAGES_AHEAD)
                 .andThen(Completable.defer(() -> finish(r)))
                 .subscribe(() -> { }, e -> sourceFailed(r, failed.get(), e)));
     }
 
+    /** A page and the source it came from (its pace depends on how busy that source is). */
+    private record Fetched(Member source, Participant.CopyPage page) {}
+
     /**
-     * Every page of one source, applied in order, paced; done after the page that says {@code end}.
-     * The next page is fetched while this one is applied and fsynced (the source's work and the
-     * gainer's overlap), at most {@link #PAGES_AHEAD} pages ahead.
+     * Every page of one source, in order, one asked for at a time (the next starts at the cursor
+     * the last one gave); done after the page that says {@code end}. The sources are asked at
+     * once, so that each one's scans (a source looks at every key it holds to find the ones to
+     * send) and round trips overlap the others' and the gainer's applying.
      */
-    private Completable source(long r, Member src) {
+    private Flowable<Fetched> pages(long r, Member src) {
         cursor.remove(src.id());
         return fetch(r, src)
                 .retryWhen(backoff())
                 .repeatUntil(() -> cursor.containsKey(src.id()) && cursor.get(src.id()) == null)
-                .concatMapCompletable(page -> sweepDone().andThen(apply(page)).andThen(pace(page)), PAGES_AHEAD);
+                .map(page -> new Fetched(src, page));
     }
 
     /**
@@ -158,7 +165,7 @@ final class Copier {
         return Single.defer(() -> {
             StringBuilder uri = new StringBuilder("/tpc/copy?round=").append(r)
                     .append("&for=").append(Long.toUnsignedString(self))
-                    .append("&limit=").append(CopyPace.pageKeys(sourceForeground)).append("&bytes=").append(PAGE_BYTES);
+                    .append("&limit=").append(CopyPace.pageKeys(foreground.getOrDefault(src.id(), -1L))).append("&bytes=").append(PAGE_BYTES);
             // The view it asks under: the source answers only under the same one (it decides which keys are its to send).
             if (participant.view() != null) uri.append("&view=").append(participant.view().number());
             String from = cursor.get(src.id());
@@ -201,7 +208,7 @@ final class Copier {
         if (resp.statusCode() != 200) {
             return resp.body().transform(ar -> Future.failedFuture("copy from " + src.address() + " answered " + resp.statusCode()));
         }
-        sourceForeground = foreground(resp.getHeader(FOREGROUND_HEADER));
+        foreground.put(src.id(), foreground(resp.getHeader(FOREGROUND_HEADER)));
         long length;
         try {
             length = Long.parseLong(String.valueOf(resp.getHeader(HttpHeaders.CONTENT_LENGTH)));
@@ -304,14 +311,14 @@ final class Copier {
     private Future<Void> lastPersist = Future.succeededFuture(), olderPersist = Future.succeededFuture();
 
     /** Waits as long as the pace says: {@code --copy-rate}, and slower while the source serves clients. */
-    private Completable pace(Participant.CopyPage page) {
-        long wait = pace.after(bytesOf(page), sourceForeground, System.currentTimeMillis());
+    private Completable pace(Fetched fetched) {
+        long wait = pace.after(bytesOf(fetched.page()), foreground.getOrDefault(fetched.source().id(), -1L), System.currentTimeMillis());
         return wait > 0 ? Completable.timer(wait, TimeUnit.MILLISECONDS, scheduler) : Completable.complete();
     }
 
     private CopyPace pace;
-    /** What the last source asked reported: the leader's messages it answered in about the last second (-1: none asked yet). */
-    private long sourceForeground;
+    /** What each source reported with its last page: the leader's messages it answered in about the last second (none: not asked yet). */
+    private final java.util.Map<Long, Long> foreground = new java.util.HashMap<>();
 
     private static long bytesOf(Participant.CopyPage page) {
         long b = 0;

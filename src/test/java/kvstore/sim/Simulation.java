@@ -872,8 +872,10 @@ final class Simulation {
 
     private void copy(Follower f, long round, Set<Long> skip) {
         List<Follower> sources = new ArrayList<>();
-        for (Member m : new Placement(f.p.view()).copySources(f.member.id())) {
-            if (skip.contains(m.id())) continue;
+        Placement placement = new Placement(f.p.view());
+        for (Member m : placement.copySources(f.member.id())) {
+            // as Copier does: a source with nothing to send is not asked
+            if (skip.contains(m.id()) || !placement.sendsAny(m.id(), f.member.id(), skip)) continue;
             Follower s = followerOrNull(m.id());
             if (s != null) sources.add(s);
         }

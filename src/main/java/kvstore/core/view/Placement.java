@@ -212,6 +212,16 @@ public final class Placement {
     }
 
     /**
+     * True when {@code source} has keys to send {@code gainer} ({@link #copySourceFor} holds for
+     * some hash). A gainer does not ask a source that has none: it would page through its whole
+     * store to say so (20,000 keys a page, about 0.6 s a million keys on this machine).
+     */
+    public boolean sendsAny(long source, long gainer, Collection<Long> skip) {
+        for (long h : representatives()) if (copySourceFor(source, gainer, h, skip)) return true;
+        return false;
+    }
+
+    /**
      * {@link #copySourceFor} for every hash at once, as a table of arcs: a source tests each key
      * it scans with a binary search over the rings' points instead of walking the rings each time.
      */

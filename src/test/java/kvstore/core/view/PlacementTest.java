@@ -61,12 +61,17 @@ class PlacementTest {
                 List<Set<Long>> skips = List.of(Set.of(), Set.of(all.get(rnd.nextInt(all.size())).id()));
                 for (Set<Long> skip : skips) {
                     Placement.HashFilter f = p.copyFilter(source.id(), gainer.id(), skip);
+                    boolean anyWanted = false;
                     for (long h : hashes) {
                         boolean want = p.copySourceFor(source.id(), gainer.id(), h, skip);
                         assertEquals(want, f.test(h), "seed " + seed + ": hash " + Long.toUnsignedString(h) + " from "
                                 + source.port() + " to " + gainer.port() + " skipping " + skip);
                         if (want) sent++;
+                        anyWanted |= want;
                     }
+                    // a source the gainer does not ask (sendsAny false) must have nothing to send it
+                    if (anyWanted) assertTrue(p.sendsAny(source.id(), gainer.id(), skip), "seed " + seed + ": " + source.port()
+                            + " sends keys to " + gainer.port() + " skipping " + skip + ", but sendsAny says none");
                 }
             }
         }

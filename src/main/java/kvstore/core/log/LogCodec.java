@@ -302,8 +302,10 @@ public final class LogCodec {
         return r;
     }
 
-    /** About the encoded size (a COPY record holds a whole page: growing a buffer to 1 MiB copies it ~14 times). */
-    /** A COPY record's exact size when its keys are ASCII (so it is not copied to trim it); 64 for others. */
+    /**
+     * A COPY record's exact size when its keys are ASCII, so that its buffer is neither grown (a
+     * page is up to 1 MiB: growing to it copied it about 14 times) nor copied to trim it; 64 for others.
+     */
     private static int sizeHint(LogRecord r) {
         if (!(r instanceof LogRecord.Copy c)) return 64;
         long n = RECORD_HEADER_BYTES + 1 + 4;

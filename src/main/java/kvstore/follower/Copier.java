@@ -107,7 +107,7 @@ final class Copier {
     private void startRound() {
         var placement = new kvstore.core.view.Placement(participant.view());
         List<Member> sources = new ArrayList<>(placement.copySources(self));
-        sources.removeIf(m -> skip.contains(m.id()) || !placement.sendsAny(m.id(), self, skip));
+        sources.removeIf(m -> !placement.sendsAny(m.id(), self, skip)); // a skipped source sends nothing either
         cursor.clear();
         long r = round;
         roundKeys = 0;

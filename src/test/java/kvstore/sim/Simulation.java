@@ -875,7 +875,7 @@ final class Simulation {
         Placement placement = new Placement(f.p.view());
         for (Member m : placement.copySources(f.member.id())) {
             // as Copier does: a source with nothing to send is not asked
-            if (skip.contains(m.id()) || !placement.sendsAny(m.id(), f.member.id(), skip)) continue;
+            if (!placement.sendsAny(m.id(), f.member.id(), skip)) continue;
             Follower s = followerOrNull(m.id());
             if (s != null) sources.add(s);
         }

@@ -74,6 +74,8 @@ final class Copier {
     private long round;
     private final Set<Long> skip = new HashSet<>();
     private long keys, bytes, roundKeys, roundBytes, startedMillis;
+    /** What the process had spent when the round began: the round's own share goes in its last log line. */
+    private ProcessCost startCost;
     private String problem;
     private boolean stopped;
 
@@ -113,6 +115,7 @@ final class Copier {
         roundKeys = 0;
         roundBytes = 0;
         startedMillis = System.currentTimeMillis();
+        startCost = ProcessCost.now();
         pace = new CopyPace(bytesPerSecond, startedMillis);
         foreground.clear(); // not known until a source's first page: that one is small, in case the source is busy
         problem = null;
@@ -335,8 +338,10 @@ final class Copier {
             Future.all(olderPersist, lastPersist).compose(v -> shell.persist(participant.copied(r))).onComplete(ar -> {
                 if (ar.succeeded()) {
                     long ms = Math.max(1, System.currentTimeMillis() - startedMillis);
-                    LOG.info("follower {}: copy round {} done: {} keys, {} bytes in {} ms ({} MiB/s)", settings.address(), r, roundKeys,
-                            roundBytes, ms, String.format("%.1f", roundBytes / 1048576.0 / (ms / 1000.0)));
+                    String cost = ProcessCost.now().since(startCost);
+                    LOG.info("follower {}: copy round {} done: {} keys, {} bytes in {} ms ({} MiB/s){}", settings.address(), r, roundKeys,
+                            roundBytes, ms, String.format("%.1f", roundBytes / 1048576.0 / (ms / 1000.0)),
+                            cost.isEmpty() ? "" : "; this process meanwhile: " + cost);
                     running(null);
                     em.onComplete();
                 } else em.onError(ar.cause());

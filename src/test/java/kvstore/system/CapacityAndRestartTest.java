@@ -1,7 +1,6 @@
 package kvstore.system;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import kvstore.core.Errors;
 import kvstore.testing.Await;
@@ -93,10 +92,7 @@ class CapacityAndRestartTest {
             List<String> onDead = new ArrayList<>(), elsewhere = new ArrayList<>();
             for (int i = 0; (onDead.size() < 10 || elsewhere.size() < 10) && i < 100_000; i++) {
                 String k = "d" + i;
-                boolean on = false;
-                for (Object o : new JsonObject(Http.get(c.leader("/api/placement?key=" + k)).body()).getJsonArray("replicas")) {
-                    on |= ((JsonObject) o).getInteger("port") == port;
-                }
+                boolean on = c.replicasOf(k).contains(0);
                 if (on && onDead.size() < 10) onDead.add(k);
                 if (!on && elsewhere.size() < 10) elsewhere.add(k);
             }

@@ -103,6 +103,14 @@ public final class LocalCluster implements AutoCloseable {
         followerDeployments.set(i, null);
     }
 
+    /** Which followers hold the key, per the leader's placement (as {@link JarCluster#replicasOf}). */
+    public List<Integer> replicasOf(String key) {
+        JsonObject p = new JsonObject(Http.get(leader("/api/placement?key=" + Http.enc(key))).body());
+        List<Integer> out = new ArrayList<>();
+        for (Object o : p.getJsonArray("replicas")) out.add(followerPorts.indexOf(((JsonObject) o).getInteger("port")));
+        return out;
+    }
+
     public void awaitReady() {
         Await.until("leader ready", Duration.ofSeconds(30), () -> Http.get(leader("/api/health")).status() == 200);
     }
